@@ -1,0 +1,144 @@
+package transport
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// LocalHost is the name of the implicit host "this machine".
+const LocalHost = "local"
+
+// HostConfig is one entry of the provider's hosts map. An empty Address
+// means this machine.
+type HostConfig struct {
+	SSHConfig
+}
+
+// Pool hands out one shared transport per configured host.
+type Pool struct {
+	mu       sync.Mutex
+	hosts    map[string]HostConfig
+	conns    map[string]Transport
+	Observer func(host string, argv []string)
+}
+
+// NewPool returns a pool for hosts; "local" is always present.
+func NewPool(hosts map[string]HostConfig) *Pool {
+	h := make(map[string]HostConfig, len(hosts)+1)
+	for k, v := range hosts {
+		v.Name = k
+		h[k] = v
+	}
+	if _, ok := h[LocalHost]; !ok {
+		h[LocalHost] = HostConfig{SSHConfig{Name: LocalHost}}
+	}
+	return &Pool{hosts: h, conns: map[string]Transport{}}
+}
+
+// Names lists the configured hosts, sorted.
+func (p *Pool) Names() []string {
+	var n []string
+	for k := range p.hosts {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
+
+// Has reports whether name is configured.
+func (p *Pool) Has(name string) bool { _, ok := p.hosts[name]; return ok }
+
+// Get returns the shared transport for host name.
+func (p *Pool) Get(name string) (Transport, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t, ok := p.conns[name]; ok {
+		return t, nil
+	}
+	cfg, ok := p.hosts[name]
+	if !ok {
+		return nil, fmt.Errorf("host %q is not configured in the provider's hosts (known: %s)", name, strings.Join(p.Names(), ", "))
+	}
+	var t Transport
+	if cfg.Address == "" {
+		t = &Local{Name: name, Env: cfg.Env, Sudo: cfg.Sudo, Observer: p.Observer}
+	} else {
+		s := NewSSH(cfg.SSHConfig)
+		s.Observer = p.Observer
+		t = s
+	}
+	p.conns[name] = t
+	return t, nil
+}
+
+// Secrets returns every secret of every host, for masking.
+func (p *Pool) Secrets() []string {
+	var s []string
+	for _, h := range p.hosts {
+		s = append(s, h.Secrets()...)
+	}
+	return s
+}
+
+// Close closes every connection.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, t := range p.conns {
+		_ = t.Close()
+	}
+	p.conns = map[string]Transport{}
+	return nil
+}
+
+// Counters are process-wide totals, for tests and benchmarks.
+type Counters struct {
+	Dials    map[string]int64
+	Commands map[string]int64
+}
+
+var (
+	counterMu sync.Mutex
+	dials     = map[string]*atomic.Int64{}
+	commands  = map[string]*atomic.Int64{}
+)
+
+func counter(m map[string]*atomic.Int64, host string) *atomic.Int64 {
+	counterMu.Lock()
+	defer counterMu.Unlock()
+	c, ok := m[host]
+	if !ok {
+		c = new(atomic.Int64)
+		m[host] = c
+	}
+	return c
+}
+
+func countDial(host string)    { counter(dials, host).Add(1) }
+func countCommand(host string) { counter(commands, host).Add(1) }
+
+// Snapshot returns the current counters.
+func Snapshot() Counters {
+	counterMu.Lock()
+	defer counterMu.Unlock()
+	c := Counters{Dials: map[string]int64{}, Commands: map[string]int64{}}
+	for k, v := range dials {
+		c.Dials[k] = v.Load()
+	}
+	for k, v := range commands {
+		c.Commands[k] = v.Load()
+	}
+	return c
+}
+
+// Total sums a counter map.
+func Total(m map[string]int64) int64 {
+	var t int64
+	for _, v := range m {
+		t += v
+	}
+	return t
+}
