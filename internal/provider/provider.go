@@ -1,0 +1,237 @@
+// Package provider is the Terraform glue of backupctl: schemas, plans and
+// state. The work itself lives in plain packages (transport, gds, kcps,
+// archive, backup...).
+package provider
+
+import (
+	"context"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/function"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/backupctl/terraform-provider-backupctl/internal/transport"
+)
+
+var (
+	_ provider.Provider                   = (*backupctlProvider)(nil)
+	_ provider.ProviderWithValidateConfig = (*backupctlProvider)(nil)
+	_ provider.ProviderWithFunctions      = (*backupctlProvider)(nil)
+)
+
+// Environment variables that stand in for the kcps block's attributes.
+const (
+	envKCPSEndpoint  = "BACKUPCTL_KCPS_ENDPOINT"
+	envKCPSAPIKey    = "BACKUPCTL_KCPS_API_KEY"
+	envKCPSSecretKey = "BACKUPCTL_KCPS_SECRET_KEY"
+	envKCPSZoneID    = "BACKUPCTL_KCPS_ZONE_ID"
+)
+
+type backupctlProvider struct {
+	version string
+	now     func() time.Time
+}
+
+// New returns the provider factory.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider {
+		return &backupctlProvider{version: version, now: time.Now}
+	}
+}
+
+type providerModel struct {
+	Hosts map[string]hostModel `tfsdk:"hosts"`
+	KCPS  *kcpsModel           `tfsdk:"kcps"`
+}
+
+type hostModel struct {
+	Address        types.String `tfsdk:"address"`
+	User           types.String `tfsdk:"user"`
+	PrivateKey     types.String `tfsdk:"private_key"`
+	Password       types.String `tfsdk:"password"`
+	KnownHostsFile types.String `tfsdk:"known_hosts_file"`
+	HostKey        types.String `tfsdk:"host_key"`
+	Sudo           types.Bool   `tfsdk:"sudo"`
+	Env            types.Map    `tfsdk:"env"`
+}
+
+type kcpsModel struct {
+	Endpoint  types.String `tfsdk:"endpoint"`
+	APIKey    types.String `tfsdk:"api_key"`
+	SecretKey types.String `tfsdk:"secret_key"`
+	ZoneID    types.String `tfsdk:"zone_id"`
+}
+
+func (p *backupctlProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "backupctl"
+	resp.Version = p.version
+}
+
+func (p *backupctlProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		Description: "backupctl turns backup and restore runbooks (PRIMECLUSTER GDS proxy volumes, KCPS volume snapshots, SMF SDK, Groupmax and Interstage servers) into declarative state.",
+		Attributes: map[string]schema.Attribute{
+			"hosts": schema.MapNestedAttribute{
+				Optional: true,
+				Description: "Hosts where commands run, by name. The host `local` (this machine, no SSH) always exists and cannot be redefined. " +
+					"Host keys are always verified, against `known_hosts_file` or a pinned `host_key`.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"address": schema.StringAttribute{Required: true,
+						Description: "Host name or IP address, optionally with `:port` (default port 22). IPv6 with a port: `[2001:db8::1]:2222`."},
+					"user": schema.StringAttribute{Optional: true,
+						Description: "Login user. Default `root` (GDS and the application tools need superuser; use `sudo` with another user)."},
+					"private_key": schema.StringAttribute{Optional: true, Sensitive: true,
+						Description: "Private key (OpenSSH or PEM), e.g. `file(\"~/.ssh/id_ed25519\")`. Keys with a passphrase: load them into ssh-agent instead."},
+					"password": schema.StringAttribute{Optional: true, Sensitive: true,
+						Description: "Password (password and keyboard-interactive authentication)."},
+					"known_hosts_file": schema.StringAttribute{Optional: true,
+						Description: "known_hosts file the server's key is checked against. Default `~/.ssh/known_hosts`."},
+					"host_key": schema.StringAttribute{Optional: true,
+						Description: "Pinned server public key in authorized_keys format (`ssh-ed25519 AAAA...`), instead of `known_hosts_file`."},
+					"sudo": schema.BoolAttribute{Optional: true,
+						Description: "Run every command through non-interactive `sudo -n` (needs NOPASSWD). Default false."},
+					"env": schema.MapAttribute{Optional: true, ElementType: types.StringType,
+						Description: "Environment for every command on this host, applied inside the remote command line (sshd's AcceptEnv is never relied upon)."},
+				}},
+			},
+			"kcps": schema.SingleNestedAttribute{
+				Optional:    true,
+				Description: "KCPS (KDDI Cloud Platform Service ver1, CloudStack 4.3 API) account.",
+				Attributes: map[string]schema.Attribute{
+					"endpoint": schema.StringAttribute{Optional: true,
+						Description: "API endpoint, `https://<portal>/client/api`. Or `" + envKCPSEndpoint + "`."},
+					"api_key": schema.StringAttribute{Optional: true,
+						Description: "API key. Or `" + envKCPSAPIKey + "`."},
+					"secret_key": schema.StringAttribute{Optional: true, Sensitive: true,
+						Description: "Secret key used to sign requests. Or `" + envKCPSSecretKey + "`."},
+					"zone_id": schema.StringAttribute{Optional: true,
+						Description: "Default zone for restores. Or `" + envKCPSZoneID + "`."},
+				},
+			},
+		},
+	}
+}
+
+func (p *backupctlProvider) ValidateConfig(ctx context.Context, req provider.ValidateConfigRequest, resp *provider.ValidateConfigResponse) {
+	var m providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(validateHosts(m.Hosts, path.Root("hosts"))...)
+	if m.KCPS != nil {
+		resp.Diagnostics.Append(validateKCPS(*m.KCPS, path.Root("kcps"))...)
+	}
+}
+
+func (p *backupctlProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var m providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	hosts := map[string]transport.HostConfig{}
+	for name, h := range m.Hosts {
+		cfg, diags := h.toConfig(ctx, name)
+		resp.Diagnostics.Append(diags...)
+		hosts[name] = cfg
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	d := &providerData{
+		Pool: transport.NewPool(hosts),
+		KCPS: kcpsFromModel(m.KCPS),
+		now:  p.now,
+	}
+	d.secrets = append(d.Pool.Secrets(), d.KCPS.SecretKey)
+	tflog.Debug(ctx, "backupctl configured", map[string]any{"hosts": d.Pool.Names(), "kcps_endpoint": d.KCPS.Endpoint})
+	resp.DataSourceData = d
+	resp.ResourceData = d
+}
+
+func (p *backupctlProvider) Resources(_ context.Context) []func() resource.Resource {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	return append([]func() resource.Resource(nil), resources...)
+}
+
+func (p *backupctlProvider) DataSources(_ context.Context) []func() datasource.DataSource {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	return append([]func() datasource.DataSource(nil), dataSources...)
+}
+
+func (p *backupctlProvider) Functions(_ context.Context) []func() function.Function {
+	return nil
+}
+
+// KCPSConfig is the resolved kcps block (attributes, then environment).
+type KCPSConfig struct {
+	Endpoint  string
+	APIKey    string
+	SecretKey string
+	ZoneID    string
+}
+
+func kcpsFromModel(m *kcpsModel) KCPSConfig {
+	pick := func(v types.String, env string) string {
+		if v.IsNull() || v.IsUnknown() || v.ValueString() == "" {
+			return os.Getenv(env)
+		}
+		return v.ValueString()
+	}
+	var k kcpsModel
+	if m != nil {
+		k = *m
+	} else {
+		k = kcpsModel{Endpoint: types.StringNull(), APIKey: types.StringNull(), SecretKey: types.StringNull(), ZoneID: types.StringNull()}
+	}
+	return KCPSConfig{
+		Endpoint:  pick(k.Endpoint, envKCPSEndpoint),
+		APIKey:    pick(k.APIKey, envKCPSAPIKey),
+		SecretKey: pick(k.SecretKey, envKCPSSecretKey),
+		ZoneID:    pick(k.ZoneID, envKCPSZoneID),
+	}
+}
+
+// providerData is what resources and data sources receive from Configure.
+type providerData struct {
+	Pool    *transport.Pool
+	KCPS    KCPSConfig
+	now     func() time.Time
+	secrets []string
+	shared  sync.Map
+	sharedM sync.Mutex
+}
+
+// Now is the provider's clock (injected in tests).
+func (d *providerData) Now() time.Time { return d.now() }
+
+// Shared returns the per-provider-instance value stored under key, making it
+// with mk the first time. Use it for caches shared by every resource of one
+// plan or apply (one sdxinfo per host+class, one listSnapshots per account).
+func (d *providerData) Shared(key string, mk func() any) any {
+	if v, ok := d.shared.Load(key); ok {
+		return v
+	}
+	d.sharedM.Lock()
+	defer d.sharedM.Unlock()
+	if v, ok := d.shared.Load(key); ok {
+		return v
+	}
+	v := mk()
+	d.shared.Store(key, v)
+	return v
+}
+
+// Secrets lists every configured secret, for masking.
+func (d *providerData) Secrets() []string { return d.secrets }
