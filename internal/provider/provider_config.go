@@ -35,53 +35,53 @@ func validateHosts(hosts map[string]hostModel, base path.Path) diag.Diagnostics 
 	for name, h := range hosts {
 		p := base.AtMapKey(name)
 		if why, ok := reservedHostNames[name]; ok {
-			diags.AddAttributeError(p, "Reserved host name",
+			attrError(&diags, p, "Reserved host name",
 				fmt.Sprintf("The host name %q is reserved: %s. Choose another name.", name, why))
 			continue
 		}
 		if !hostNameRE.MatchString(name) {
-			diags.AddAttributeError(p, "Invalid host name",
+			attrError(&diags, p, "Invalid host name",
 				fmt.Sprintf("Host name %q must start with a letter and contain only letters, digits, '.', '_' and '-' (at most 63).", name))
 		}
 		if known(h.Address) {
 			if err := validateAddress(h.Address.ValueString()); err != nil {
-				diags.AddAttributeError(p.AtName("address"), "Invalid address", err.Error())
+				attrError(&diags, p.AtName("address"), "Invalid address", err.Error())
 			}
 		}
 		if known(h.User) && (h.User.ValueString() == "" || strings.ContainsAny(h.User.ValueString(), " \t\n@:/")) {
-			diags.AddAttributeError(p.AtName("user"), "Invalid user", fmt.Sprintf("%q is not a valid login name.", h.User.ValueString()))
+			attrError(&diags, p.AtName("user"), "Invalid user", fmt.Sprintf("%q is not a valid login name.", h.User.ValueString()))
 		}
 		// No way to authenticate: no key, no password, and no agent. Unknown
 		// values (file() of a key not yet known) are given the benefit of the doubt.
 		if h.PrivateKey.IsNull() && h.Password.IsNull() && !agentAvailable() {
-			diags.AddAttributeError(p, "No way to authenticate",
+			attrError(&diags, p, "No way to authenticate",
 				fmt.Sprintf("Host %q has neither private_key nor password, and no ssh-agent is running (SSH_AUTH_SOCK is unset). Set one of them.", name))
 		}
 		if known(h.PrivateKey) {
 			if _, err := ssh.ParsePrivateKey([]byte(h.PrivateKey.ValueString())); err != nil {
 				if _, ok := err.(*ssh.PassphraseMissingError); ok {
-					diags.AddAttributeError(p.AtName("private_key"), "Encrypted private key",
+					attrError(&diags, p.AtName("private_key"), "Encrypted private key",
 						"The private key is protected by a passphrase. Load it into ssh-agent and leave private_key unset.")
 				} else {
-					diags.AddAttributeError(p.AtName("private_key"), "Invalid private key",
+					attrError(&diags, p.AtName("private_key"), "Invalid private key",
 						"The private key could not be parsed (expected an OpenSSH or PEM private key). The value is not shown because it is sensitive.")
 				}
 			}
 		}
 		if known(h.HostKey) {
 			if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(h.HostKey.ValueString())); err != nil {
-				diags.AddAttributeError(p.AtName("host_key"), "Invalid host key",
+				attrError(&diags, p.AtName("host_key"), "Invalid host key",
 					fmt.Sprintf("host_key must be a public key in authorized_keys format, e.g. \"ssh-ed25519 AAAA...\": %v", err))
 			}
 			if !h.KnownHostsFile.IsNull() {
-				diags.AddAttributeError(p.AtName("host_key"), "Conflicting host key settings",
+				attrError(&diags, p.AtName("host_key"), "Conflicting host key settings",
 					"Set either host_key (a pinned key) or known_hosts_file, not both.")
 			}
 		}
 		if !h.Env.IsNull() && !h.Env.IsUnknown() {
 			for k := range h.Env.Elements() {
 				if !envNameRE.MatchString(k) {
-					diags.AddAttributeError(p.AtName("env").AtMapKey(k), "Invalid environment variable name",
+					attrError(&diags, p.AtName("env").AtMapKey(k), "Invalid environment variable name",
 						fmt.Sprintf("%q is not a valid variable name (letters, digits and '_', not starting with a digit).", k))
 				}
 			}
@@ -102,6 +102,9 @@ func validateAddress(a string) error {
 		host, port = h, p
 	} else if strings.Count(a, ":") == 1 {
 		return fmt.Errorf("%q: %v", a, err)
+	}
+	if port == "" && strings.HasSuffix(a, ":") {
+		return fmt.Errorf("%q: empty port", a)
 	}
 	if port != "" {
 		n, err := strconv.Atoi(port)
@@ -128,12 +131,12 @@ func validateKCPS(k kcpsModel, p path.Path) diag.Diagnostics {
 	if known(k.Endpoint) {
 		u, err := url.Parse(k.Endpoint.ValueString())
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			diags.AddAttributeError(p.AtName("endpoint"), "Invalid KCPS endpoint",
+			attrError(&diags, p.AtName("endpoint"), "Invalid KCPS endpoint",
 				fmt.Sprintf("%q must be an http(s) URL such as https://portal.example/client/api.", k.Endpoint.ValueString()))
 		}
 	}
 	if known(k.APIKey) && k.APIKey.ValueString() == "" {
-		diags.AddAttributeError(p.AtName("api_key"), "Empty api_key", "api_key must not be empty; leave it unset to use "+envKCPSAPIKey+".")
+		attrError(&diags, p.AtName("api_key"), "Empty api_key", "api_key must not be empty; leave it unset to use "+envKCPSAPIKey+".")
 	}
 	return diags
 }
@@ -164,4 +167,10 @@ func (h hostModel) toConfig(ctx context.Context, name string) (transport.HostCon
 		Sudo:           h.Sudo.ValueBool(),
 		Env:            env,
 	}}, diags
+}
+
+// attrError adds an attribute error whose summary also names the attribute:
+// terraform does not always point at nested attributes of a provider block.
+func attrError(diags *diag.Diagnostics, p path.Path, summary, detail string) {
+	diags.AddAttributeError(p, fmt.Sprintf("%s (%s)", summary, p), detail)
 }
