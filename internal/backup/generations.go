@@ -1,0 +1,134 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/backupctl/terraform-provider-backupctl/internal/archive"
+	"github.com/backupctl/terraform-provider-backupctl/internal/transport"
+)
+
+// Generation is one complete archive of a policy.
+type Generation struct {
+	ID      string
+	File    string
+	Bytes   int64
+	SHA256  string
+	Files   int64
+	Created time.Time
+	Format  archive.Format
+	Labels  map[string]string
+	// Sidecar is nil for an archive without a labels file (adopted).
+	Sidecar *Sidecar
+}
+
+// Problem is an archive that failed its check.
+type Problem struct {
+	ID   string
+	File string
+	// Missing: the archive or its manifest is gone; otherwise corrupt.
+	Missing bool
+	Err     error
+}
+
+func fromManifest(m *archive.Manifest) Generation {
+	return Generation{
+		ID:      IDFromFile(m.Info.File),
+		File:    m.Info.File,
+		Bytes:   m.Info.Bytes,
+		SHA256:  m.Info.SHA256,
+		Files:   m.Info.Files,
+		Created: m.Info.Created.UTC(),
+		Format:  m.Info.Format,
+		Labels:  map[string]string{},
+	}
+}
+
+// Generations lists the complete archives in dir on t, newest first, each
+// checked with mode (size, checksum or none). An archive that fails its
+// check is returned as a Problem instead. A directory that does not exist
+// holds no generations.
+func Generations(ctx context.Context, t transport.Transport, dir string, mode archive.VerifyMode) ([]Generation, []Problem, error) {
+	ms, err := archive.List(ctx, t, dir)
+	if err != nil {
+		if errors.Is(err, archive.ErrMissing) {
+			return nil, nil, nil
+		}
+		return nil, nil, fmt.Errorf("list archives in %s on %s: %w", dir, t.Host(), err)
+	}
+	var gens []Generation
+	var probs []Problem
+	for i := range ms {
+		g := fromManifest(&ms[i])
+		if mode != archive.VerifyNone {
+			if _, err := archive.Verify(ctx, t, g.File, orSize(mode)); err != nil {
+				switch {
+				case errors.Is(err, archive.ErrMissing):
+					probs = append(probs, Problem{ID: g.ID, File: g.File, Missing: true, Err: err})
+					continue
+				case errors.Is(err, archive.ErrCorrupt):
+					probs = append(probs, Problem{ID: g.ID, File: g.File, Err: err})
+					continue
+				default:
+					return nil, nil, fmt.Errorf("check %s on %s: %w", g.File, t.Host(), err)
+				}
+			}
+		}
+		sc, err := ReadSidecar(ctx, t, g.File)
+		switch {
+		case errors.Is(err, errNoSidecar):
+		case err != nil:
+			return nil, nil, err
+		default:
+			g.Sidecar = sc
+			for k, v := range sc.Labels {
+				g.Labels[k] = v
+			}
+		}
+		gens = append(gens, g)
+	}
+	return gens, probs, nil
+}
+
+func orSize(m archive.VerifyMode) archive.VerifyMode {
+	if m == "" {
+		return archive.VerifySize
+	}
+	return m
+}
+
+// Remove deletes one generation: archive, manifest and labels file.
+func Remove(ctx context.Context, t transport.Transport, file string) error {
+	if err := archive.Remove(ctx, t, file); err != nil && !errors.Is(err, archive.ErrMissing) {
+		return err
+	}
+	_, err := transport.RunOK(ctx, t, transport.Command{Argv: []string{"rm", "-f", "--", SidecarPath(file)}})
+	return err
+}
+
+// Prune removes the generations of gens (newest first) beyond keep and
+// returns the ids it removed. It stops at the first failure.
+func Prune(ctx context.Context, t transport.Transport, gens []Generation, keep int) ([]string, error) {
+	if keep < 1 {
+		return nil, fmt.Errorf("keep must be at least 1, got %d", keep)
+	}
+	var removed []string
+	for i := keep; i < len(gens); i++ {
+		if err := Remove(ctx, t, gens[i].File); err != nil {
+			return removed, fmt.Errorf("prune %s: %w", gens[i].ID, err)
+		}
+		removed = append(removed, gens[i].ID)
+	}
+	return removed, nil
+}
+
+// PruneCandidates returns the ids a Prune with keep would remove.
+func PruneCandidates(gens []Generation, keep int) []string {
+	var ids []string
+	for i := keep; i < len(gens); i++ {
+		ids = append(ids, gens[i].ID)
+	}
+	return ids
+}
