@@ -58,6 +58,12 @@ func Generations(ctx context.Context, t transport.Transport, dir string, mode ar
 		}
 		return nil, nil, fmt.Errorf("list archives in %s on %s: %w", dir, t.Host(), err)
 	}
+	var sidecars map[string]*Sidecar
+	if len(ms) > 0 {
+		if sidecars, err = readSidecars(ctx, t, dir); err != nil {
+			return nil, nil, err
+		}
+	}
 	var gens []Generation
 	var probs []Problem
 	for i := range ms {
@@ -76,12 +82,7 @@ func Generations(ctx context.Context, t transport.Transport, dir string, mode ar
 				}
 			}
 		}
-		sc, err := ReadSidecar(ctx, t, g.File)
-		switch {
-		case errors.Is(err, errNoSidecar):
-		case err != nil:
-			return nil, nil, err
-		default:
+		if sc := sidecars[g.File]; sc != nil {
 			g.Sidecar = sc
 			for k, v := range sc.Labels {
 				g.Labels[k] = v

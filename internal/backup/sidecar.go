@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/backupctl/terraform-provider-backupctl/internal/transport"
@@ -51,7 +53,7 @@ func ReadSidecar(ctx context.Context, t transport.Transport, archivePath string)
 	var buf bytes.Buffer
 	if err := t.Get(ctx, SidecarPath(archivePath), &buf); err != nil {
 		var ee *transport.ExitError
-		if errors.As(err, &ee) {
+		if errors.As(err, &ee) && strings.Contains(ee.Stderr, "No such file") {
 			return nil, errNoSidecar
 		}
 		return nil, err
@@ -61,4 +63,31 @@ func ReadSidecar(ctx context.Context, t transport.Transport, archivePath string)
 		return nil, fmt.Errorf("%s: %w", SidecarPath(archivePath), err)
 	}
 	return &s, nil
+}
+
+// readSidecars reads every labels file in dir with one command, keyed by
+// the archive path it belongs to. A missing dir holds none.
+func readSidecars(ctx context.Context, t transport.Transport, dir string) (map[string]*Sidecar, error) {
+	script := `cd -- "$1" 2>/dev/null || exit 0
+for f in *` + SidecarSuffix + `; do
+  [ -f "$f" ] || continue
+  printf '%s\0' "$f" && cat -- "$f" && printf '\0'
+done`
+	var buf bytes.Buffer
+	if _, err := transport.RunOK(ctx, t, transport.Command{Argv: []string{"/bin/sh", "-c", script, "sh", dir}, Stdout: &buf}); err != nil {
+		return nil, fmt.Errorf("read labels files in %s: %w", dir, err)
+	}
+	out := map[string]*Sidecar{}
+	parts := bytes.Split(buf.Bytes(), []byte{0})
+	for i := 0; i+1 < len(parts); i += 2 {
+		name := string(parts[i])
+		var s Sidecar
+		if err := json.Unmarshal(parts[i+1], &s); err != nil {
+			// A damaged labels file does not hide the archive: it is listed
+			// without labels.
+			continue
+		}
+		out[path.Join(dir, strings.TrimSuffix(name, SidecarSuffix))] = &s
+	}
+	return out, nil
 }
