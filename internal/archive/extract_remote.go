@@ -1,0 +1,168 @@
+package archive
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/backupctl/terraform-provider-backupctl/internal/transport"
+)
+
+// remoteExtractor pipes checked members, as a fresh plain tar stream, into
+// GNU tar on the target host.
+type remoteExtractor struct {
+	t    transport.Transport
+	tw   *tar.Writer
+	bw   *bufio.Writer
+	pw   *io.PipeWriter
+	done chan error
+	buf  []byte
+}
+
+var _ extractor = (*remoteExtractor)(nil)
+
+// remoteTarArgv is the extracting command: -p keeps modes; owners are
+// kept by GNU tar when it runs as root (or with --same-owner). Without
+// overwrite, --keep-old-files makes an existing file an error. --overwrite
+// is never given: GNU tar then unlinks an existing file before creating
+// it, so a symlink in the target is replaced, not written through.
+func remoteTarArgv(dir string, opts ExtractOptions) []string {
+	argv := []string{"tar", "-x", "-p", "-f", "-", "-C", dir}
+	if opts.SameOwner {
+		argv = append(argv, "--same-owner")
+	}
+	if !opts.Overwrite {
+		argv = append(argv, "--keep-old-files")
+	}
+	return argv
+}
+
+func startRemoteExtractor(ctx context.Context, t transport.Transport, dir string, opts ExtractOptions) *remoteExtractor {
+	pr, pw := io.Pipe()
+	bw := bufio.NewWriterSize(pw, 256<<10)
+	x := &remoteExtractor{t: t, tw: tar.NewWriter(bw), bw: bw, pw: pw, done: make(chan error, 1), buf: make([]byte, 256<<10)}
+	argv := remoteTarArgv(dir, opts)
+	go func() {
+		res, err := t.Run(ctx, transport.Command{Argv: argv, Stdin: pr})
+		if err == nil {
+			err = res.Err(t.Host(), argv)
+		}
+		pr.CloseWithError(errSinkEnded)
+		x.done <- err
+	}()
+	return x
+}
+
+func (x *remoteExtractor) add(name string, h *tar.Header, r io.Reader) error {
+	n := cleanHeader(name, h)
+	if name == "." {
+		n.Name = "./"
+	}
+	if err := x.tw.WriteHeader(n); err != nil {
+		return x.failed(err)
+	}
+	if r != nil {
+		if _, err := io.CopyBuffer(x.tw, r, x.buf); err != nil {
+			return x.failed(err)
+		}
+	}
+	return nil
+}
+
+// failed returns the remote tar's error when it is the cause.
+func (x *remoteExtractor) failed(err error) error {
+	if errors.Is(err, errSinkEnded) || errors.Is(err, io.ErrClosedPipe) {
+		if derr := <-x.done; derr != nil {
+			x.done <- derr
+			return derr
+		}
+		x.done <- nil
+	}
+	return err
+}
+
+func (x *remoteExtractor) finish() error {
+	err := x.tw.Close()
+	if err == nil {
+		err = x.bw.Flush()
+	}
+	x.pw.Close()
+	if derr := <-x.done; derr != nil {
+		return derr
+	}
+	return err
+}
+
+func (x *remoteExtractor) abort() {
+	x.pw.CloseWithError(errors.New("extraction aborted"))
+	<-x.done
+}
+
+// targetDirs lists the directories the archive's members are written into
+// (their parents, and directory members), relative, sorted.
+func targetDirs(m *Manifest) []string {
+	set := map[string]bool{}
+	for _, e := range m.Entries {
+		name := path.Clean(e.Name)
+		if e.Type == TypeDir && name != "." {
+			set[name] = true
+		}
+		for d := path.Dir(name); d != "." && d != "/" && !set[d]; d = path.Dir(d) {
+			set[d] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for d := range set {
+		out = append(out, d)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checkRemoteTarget creates the target on t and resolves, there, every
+// directory the archive writes into: when a symlink already in the target
+// leads one of them outside it, the extraction is refused before anything
+// is written.
+func checkRemoteTarget(ctx context.Context, t transport.Transport, dir string, m *Manifest) error {
+	for _, e := range m.Entries {
+		if _, err := safeName(m.Info.File, e.Name); err != nil {
+			return err
+		}
+	}
+	dirs := targetDirs(m)
+	var in bytes.Buffer
+	for _, d := range dirs {
+		in.WriteString(d)
+		in.WriteByte(0)
+	}
+	script := `mkdir -p -- "$1" && cd -- "$1" && realpath -z -- . && xargs -0 -r realpath -z -m --`
+	var out bytes.Buffer
+	_, err := transport.RunOK(ctx, t, transport.Command{
+		Argv:   []string{"/bin/sh", "-c", script, "sh", dir},
+		Stdin:  &in,
+		Stdout: &out,
+	})
+	if err != nil {
+		return fmt.Errorf("checking target %s: %w", dir, err)
+	}
+	got := strings.Split(strings.TrimSuffix(out.String(), "\x00"), "\x00")
+	if len(got) != len(dirs)+1 {
+		return fmt.Errorf("checking target %s on host %q: realpath returned %d paths for %d", dir, t.Host(), len(got), len(dirs)+1)
+	}
+	root := got[0]
+	for i, d := range dirs {
+		r := got[i+1]
+		if root != "/" && r != root && !strings.HasPrefix(r, root+"/") {
+			return fmt.Errorf("%w: target %s on host %q: %s resolves to %s, outside the target (a symlink is in the way)",
+				ErrUnsafe, dir, t.Host(), d, r)
+		}
+	}
+	return nil
+}

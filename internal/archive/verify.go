@@ -1,0 +1,403 @@
+package archive
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/backupctl/terraform-provider-backupctl/internal/transport"
+)
+
+// ReadManifest reads and parses the manifest beside the archive at p. A
+// missing manifest is ErrMissing; an unreadable one is ErrCorrupt. Info.File
+// is set to p.
+func ReadManifest(ctx context.Context, t transport.Transport, p string) (*Manifest, error) {
+	data, err := readFile(ctx, t, ManifestPath(p))
+	if err != nil {
+		return nil, err
+	}
+	return parseManifest(data, p)
+}
+
+func parseManifest(data []byte, p string) (*Manifest, error) {
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%w: manifest of %s: %v", ErrCorrupt, p, err)
+	}
+	if m.Version != ManifestVersion {
+		return nil, fmt.Errorf("%w: manifest of %s: unsupported version %d", ErrCorrupt, p, m.Version)
+	}
+	m.Info.File = p
+	return &m, nil
+}
+
+// Verify checks the archive at dstPath against its manifest and returns
+// the manifest. mode "none" only reads the manifest; "size" (also "")
+// compares the file size; "checksum" the size and SHA-256 of the file
+// (computed on the host that holds it when it has sha256sum, so nothing
+// crosses the network); "deep" also decompresses the archive and checks
+// every member against the manifest. A missing archive or manifest is
+// ErrMissing; a mismatch is ErrCorrupt (the manifest is still returned).
+func Verify(ctx context.Context, t transport.Transport, dstPath string, mode VerifyMode) (*Manifest, error) {
+	if !mode.Valid() {
+		return nil, fmt.Errorf("unknown verify mode %q (size, checksum, deep or none)", mode)
+	}
+	m, err := ReadManifest(ctx, t, dstPath)
+	if err != nil {
+		return nil, err
+	}
+	switch mode {
+	case VerifyNone:
+		return m, nil
+	case VerifySize, "":
+		size, err := fileSize(ctx, t, dstPath)
+		if err != nil {
+			return m, err
+		}
+		if size != m.Info.Bytes {
+			return m, corrupt(dstPath, "size is %d bytes, the manifest says %d", size, m.Info.Bytes)
+		}
+		return m, nil
+	case VerifyChecksum:
+		size, sum, err := fileSum(ctx, t, dstPath)
+		if err != nil {
+			return m, err
+		}
+		if size >= 0 && size != m.Info.Bytes {
+			return m, corrupt(dstPath, "size is %d bytes, the manifest says %d", size, m.Info.Bytes)
+		}
+		if sum != m.Info.SHA256 {
+			return m, corrupt(dstPath, "SHA-256 is %s, the manifest says %s", sum, m.Info.SHA256)
+		}
+		return m, nil
+	}
+	return m, verifyDeep(ctx, t, dstPath, m)
+}
+
+func corrupt(p, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrCorrupt, p, fmt.Sprintf(format, args...))
+}
+
+func fileSize(ctx context.Context, t transport.Transport, p string) (int64, error) {
+	if directLocal(t) {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			return 0, fmt.Errorf("%w: %s", ErrMissing, p)
+		}
+		if err != nil {
+			return 0, err
+		}
+		return fi.Size(), nil
+	}
+	res, err := t.Run(ctx, transport.Command{Argv: []string{"/bin/sh", "-c", `[ -f "$1" ] || exit 44; wc -c < "$1"`, "sh", p}})
+	if err != nil {
+		return 0, err
+	}
+	if res.ExitStatus == exitMissing {
+		return 0, fmt.Errorf("%w: %s on host %q", ErrMissing, p, t.Host())
+	}
+	if err := res.Err(t.Host(), []string{"wc", "-c", p}); err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(res.Stdout)), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("host %q: size of %s: %q", t.Host(), p, res.Stdout)
+	}
+	return n, nil
+}
+
+// fileSum returns the size (or -1 when unknown) and SHA-256 of a file.
+func fileSum(ctx context.Context, t transport.Transport, p string) (int64, string, error) {
+	if directLocal(t) {
+		return localSum(p)
+	}
+	// Hash where the data is: one line of output instead of the archive.
+	script := `[ -f "$1" ] || exit 44; command -v sha256sum >/dev/null 2>&1 || exit 45; wc -c < "$1" && sha256sum < "$1"`
+	res, err := t.Run(ctx, transport.Command{Argv: []string{"/bin/sh", "-c", script, "sh", p}})
+	if err != nil {
+		return 0, "", err
+	}
+	switch res.ExitStatus {
+	case exitMissing:
+		return 0, "", fmt.Errorf("%w: %s on host %q", ErrMissing, p, t.Host())
+	case 45:
+		return streamSum(ctx, t, p)
+	}
+	if err := res.Err(t.Host(), []string{"sha256sum", p}); err != nil {
+		return 0, "", err
+	}
+	f := strings.Fields(string(res.Stdout))
+	if len(f) < 2 || len(f[1]) != 64 {
+		return 0, "", fmt.Errorf("host %q: checksum of %s: unexpected output %q", t.Host(), p, res.Stdout)
+	}
+	n, err := strconv.ParseInt(f[0], 10, 64)
+	if err != nil {
+		return 0, "", fmt.Errorf("host %q: size of %s: %q", t.Host(), p, f[0])
+	}
+	return n, f[1], nil
+}
+
+// streamSum hashes a remote file here (for hosts without sha256sum).
+func streamSum(ctx context.Context, t transport.Transport, p string) (int64, string, error) {
+	r, wait, err := openArchive(ctx, t, p)
+	if err != nil {
+		return 0, "", err
+	}
+	defer r.Close()
+	h := sha256.New()
+	n, err := io.CopyBuffer(h, r, make([]byte, 1<<20))
+	if err == nil {
+		err = wait()
+	}
+	if err != nil {
+		return 0, "", err
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// localSum hashes a local file with large reads.
+func localSum(p string) (int64, string, error) {
+	f, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, "", fmt.Errorf("%w: %s", ErrMissing, p)
+	}
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.CopyBuffer(h, f, make([]byte, 4<<20))
+	if err != nil {
+		return 0, "", err
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashingReader hashes and counts what is read through it.
+type hashingReader struct {
+	r io.Reader
+	h hash.Hash
+	n int64
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	h.n += int64(n)
+	return n, err
+}
+
+// verifyDeep reads the whole archive and compares it with m.
+func verifyDeep(ctx context.Context, t transport.Transport, p string, m *Manifest) error {
+	r, wait, err := openArchive(ctx, t, p)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	hr := &hashingReader{r: r, h: sha256.New()}
+	dec, err := newDecompressor(hr)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	defer dec.close()
+	chk := newManifestCheck(m, p)
+	tr := tar.NewReader(dec)
+	h := sha256.New()
+	buf := make([]byte, 256<<10)
+	for {
+		hd, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if werr := wait(); werr != nil {
+				return werr
+			}
+			return corrupt(p, "%v", err)
+		}
+		if hd.Typeflag == tar.TypeXGlobalHeader {
+			continue
+		}
+		e, err := entryOf(hd)
+		if err != nil {
+			return corrupt(p, "%v", err)
+		}
+		want, err := chk.next(e)
+		if err != nil {
+			return err
+		}
+		if e.Type == TypeFile {
+			h.Reset()
+			if _, err := copyHashed(io.Discard, h, tr, buf); err != nil {
+				if werr := wait(); werr != nil {
+					return werr
+				}
+				return corrupt(p, "%s: %v", e.Name, err)
+			}
+			if got := hex.EncodeToString(h.Sum(nil)); got != want.SHA256 {
+				return corrupt(p, "%s: content SHA-256 %s, the manifest says %s", e.Name, got, want.SHA256)
+			}
+		}
+	}
+	if err := chk.done(); err != nil {
+		return err
+	}
+	// Read to the end of the file, so the whole-file hash covers it all.
+	if _, err := io.Copy(io.Discard, hr); err != nil {
+		if werr := wait(); werr != nil {
+			return werr
+		}
+		return corrupt(p, "%v", err)
+	}
+	if err := wait(); err != nil {
+		return err
+	}
+	if hr.n != m.Info.Bytes {
+		return corrupt(p, "size is %d bytes, the manifest says %d", hr.n, m.Info.Bytes)
+	}
+	if got := hex.EncodeToString(hr.h.Sum(nil)); got != m.Info.SHA256 {
+		return corrupt(p, "SHA-256 is %s, the manifest says %s", got, m.Info.SHA256)
+	}
+	return nil
+}
+
+// manifestCheck walks the manifest's entries in archive order.
+type manifestCheck struct {
+	m *Manifest
+	p string
+	i int
+}
+
+func newManifestCheck(m *Manifest, p string) *manifestCheck { return &manifestCheck{m: m, p: p} }
+
+// next checks the next member against the manifest and returns the
+// manifest's entry for it.
+func (c *manifestCheck) next(e Entry) (Entry, error) {
+	if c.i >= len(c.m.Entries) {
+		return Entry{}, corrupt(c.p, "member %s is not in the manifest", e.Name)
+	}
+	want := c.m.Entries[c.i]
+	c.i++
+	if e.Name != want.Name || e.Type != want.Type || e.Size != want.Size || e.Linkname != want.Linkname {
+		return want, corrupt(c.p, "member %d is %s %s (%d bytes), the manifest says %s %s (%d bytes)",
+			c.i, e.Type, e.Name, e.Size, want.Type, want.Name, want.Size)
+	}
+	return want, nil
+}
+
+func (c *manifestCheck) done() error {
+	if c.i != len(c.m.Entries) {
+		return corrupt(c.p, "archive ends after %d members, the manifest lists %d", c.i, len(c.m.Entries))
+	}
+	return nil
+}
+
+// List returns the complete archives in dir on t (an archive file with its
+// manifest beside it), newest first. Partial files and archives without a
+// manifest are not listed; an unreadable manifest is an error.
+func List(ctx context.Context, t transport.Transport, dir string) ([]Manifest, error) {
+	if err := checkAbs("directory", dir); err != nil {
+		return nil, err
+	}
+	dir = cleanAbs(dir)
+	var out []Manifest
+	add := func(name string, data []byte) error {
+		m, err := parseManifest(data, path.Join(dir, strings.TrimSuffix(name, ManifestSuffix)))
+		if err != nil {
+			return err
+		}
+		out = append(out, *m)
+		return nil
+	}
+	if directLocal(t) {
+		ents, err := os.ReadDir(dir)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range ents {
+			name := e.Name()
+			if !strings.HasSuffix(name, ManifestSuffix) || !e.Type().IsRegular() {
+				continue
+			}
+			if fi, err := os.Stat(path.Join(dir, strings.TrimSuffix(name, ManifestSuffix))); err != nil || !fi.Mode().IsRegular() {
+				continue
+			}
+			data, err := os.ReadFile(path.Join(dir, name))
+			if errors.Is(err, os.ErrNotExist) {
+				continue // removed meanwhile
+			}
+			if err != nil {
+				return nil, err
+			}
+			if err := add(name, data); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		// One command prints "name NUL manifest NUL" for every manifest
+		// whose archive exists.
+		script := `cd -- "$1" 2>/dev/null || exit 0
+for m in *` + ManifestSuffix + `; do
+  [ -f "$m" ] && [ -f "${m%` + ManifestSuffix + `}" ] || continue
+  printf '%s\0' "$m" && cat -- "$m" && printf '\0'
+done`
+		var buf bytes.Buffer
+		_, err := transport.RunOK(ctx, t, transport.Command{Argv: []string{"/bin/sh", "-c", script, "sh", dir}, Stdout: &buf})
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", dir, err)
+		}
+		parts := bytes.Split(buf.Bytes(), []byte{0})
+		for i := 0; i+1 < len(parts); i += 2 {
+			if err := add(string(parts[i]), parts[i+1]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].Info, out[j].Info
+		if !a.Created.Equal(b.Created) {
+			return a.Created.After(b.Created)
+		}
+		return a.File > b.File
+	})
+	return out, nil
+}
+
+// Remove deletes the archive at dstPath, its manifest (first, so that the
+// archive stops being listed) and any partial file. Missing files are not
+// an error.
+func Remove(ctx context.Context, t transport.Transport, dstPath string) error {
+	if err := checkAbs("archive", dstPath); err != nil {
+		return err
+	}
+	return removeFiles(ctx, t, dstPath)
+}
+
+func removeFiles(ctx context.Context, t transport.Transport, p string) error {
+	files := []string{ManifestPath(p), p, PartialPath(p)}
+	if directLocal(t) {
+		for _, f := range files {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+		return nil
+	}
+	_, err := transport.RunOK(ctx, t, transport.Command{Argv: append([]string{"rm", "-f", "--"}, files...)})
+	return err
+}
