@@ -88,14 +88,14 @@ func buildTree(t *testing.T, root string) {
 		}
 	}
 	dirs := map[string]fs.FileMode{
-		"etc":                     0o755,
-		"var/proxy":               0o750,
-		"var/proxy/spool":         0o700 | fs.ModeSetgid,
-		"var/tmp":                 0o777 | fs.ModeSticky,
-		"empty":                   0o755,
-		"deep/empty/nested":       0o711,
+		"etc":               0o755,
+		"var/proxy":         0o750,
+		"var/proxy/spool":   0o700 | fs.ModeSetgid,
+		"var/tmp":           0o777 | fs.ModeSticky,
+		"empty":             0o755,
+		"deep/empty/nested": 0o711,
 		"long/" + strings.Repeat("d", 90) + "/" + strings.Repeat("e", 90): 0o755,
-		"名前 with space":           0o755,
+		"名前 with space": 0o755,
 	}
 	for d := range dirs {
 		must(os.MkdirAll(filepath.Join(root, d), 0o755))
