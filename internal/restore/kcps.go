@@ -39,12 +39,12 @@ type KCPS struct {
 	// Start leaves the VM running at the end (true) or stopped (false).
 	Start bool
 
-	root  kcps.Snapshot
-	data  []kcps.Snapshot
-	zone  string
-	vm    kcps.VirtualMachine
-	tmpl  string
-	vols  []string
+	root kcps.Snapshot
+	data []kcps.Snapshot
+	zone string
+	vm   kcps.VirtualMachine
+	tmpl string
+	vols []string
 }
 
 var _ Source = (*KCPS)(nil)
@@ -168,7 +168,7 @@ func (k *KCPS) networkZone(ctx context.Context) (string, error) {
 
 // Names of what a restore creates, derived from the VM's name so that an
 // ambiguous answer can be looked up.
-func (k *KCPS) templateName() string  { return k.Name + "-restore-root" }
+func (k *KCPS) templateName() string    { return k.Name + "-restore-root" }
 func (k *KCPS) volumeName(i int) string { return fmt.Sprintf("%s-restore-data%d", k.Name, i+1) }
 
 // Restore implements Source.
