@@ -88,13 +88,19 @@ func copyHashed(w io.Writer, h hash.Hash, r io.Reader, buf []byte) (int64, error
 }
 
 // memberName turns a tar name into the manifest's form: no "./" prefix, no
-// trailing "/".
+// trailing "/"; the root of a "tar -C dir ." archive ("./") is ".".
 func memberName(name string) string {
+	if name == "" {
+		return ""
+	}
 	for len(name) >= 2 && name[:2] == "./" {
 		name = name[2:]
 	}
 	for len(name) > 1 && name[len(name)-1] == '/' {
 		name = name[:len(name)-1]
+	}
+	if name == "" || name == "/" {
+		return "."
 	}
 	return name
 }

@@ -79,7 +79,7 @@ func extract(ctx context.Context, src transport.Transport, archivePath string, d
 				return nil, err
 			}
 		}
-		if err := checkRemoteTarget(ctx, dst, targetDir, man); err != nil {
+		if err := checkRemoteTarget(ctx, dst, targetDir, man, opts.Overwrite); err != nil {
 			return nil, err
 		}
 		x = startRemoteExtractor(ctx, dst, targetDir, opts)

@@ -24,22 +24,24 @@ type remoteExtractor struct {
 	pw   *io.PipeWriter
 	done chan error
 	buf  []byte
+	// dot: the archive stores its root as "./"; the other names then get
+	// "./" again, or GNU tar restores the root's mtime too early.
+	dot bool
 }
 
 var _ extractor = (*remoteExtractor)(nil)
 
 // remoteTarArgv is the extracting command: -p keeps modes; owners are
-// kept by GNU tar when it runs as root (or with --same-owner). Without
-// overwrite, --keep-old-files makes an existing file an error. --overwrite
+// kept by GNU tar when it runs as root (or with --same-owner). --overwrite
 // is never given: GNU tar then unlinks an existing file before creating
 // it, so a symlink in the target is replaced, not written through.
+// (--keep-old-files is not used for !Overwrite either: it also skips the
+// metadata of existing directories; checkRemoteTarget refuses existing
+// files instead.)
 func remoteTarArgv(dir string, opts ExtractOptions) []string {
 	argv := []string{"tar", "-x", "-p", "-f", "-", "-C", dir}
 	if opts.SameOwner {
 		argv = append(argv, "--same-owner")
-	}
-	if !opts.Overwrite {
-		argv = append(argv, "--keep-old-files")
 	}
 	return argv
 }
@@ -62,8 +64,14 @@ func startRemoteExtractor(ctx context.Context, t transport.Transport, dir string
 
 func (x *remoteExtractor) add(name string, h *tar.Header, r io.Reader) error {
 	n := cleanHeader(name, h)
-	if name == "." {
-		n.Name = "./"
+	switch {
+	case name == ".":
+		n.Name, x.dot = "./", true
+	case x.dot:
+		n.Name = "./" + n.Name
+		if n.Typeflag == tar.TypeLink {
+			n.Linkname = "./" + n.Linkname
+		}
 	}
 	if err := x.tw.WriteHeader(n); err != nil {
 		return x.failed(err)
@@ -130,7 +138,7 @@ func targetDirs(m *Manifest) []string {
 // directory the archive writes into: when a symlink already in the target
 // leads one of them outside it, the extraction is refused before anything
 // is written.
-func checkRemoteTarget(ctx context.Context, t transport.Transport, dir string, m *Manifest) error {
+func checkRemoteTarget(ctx context.Context, t transport.Transport, dir string, m *Manifest, overwrite bool) error {
 	for _, e := range m.Entries {
 		if _, err := safeName(m.Info.File, e.Name); err != nil {
 			return err
@@ -164,5 +172,43 @@ func checkRemoteTarget(ctx context.Context, t transport.Transport, dir string, m
 				ErrUnsafe, dir, t.Host(), d, r)
 		}
 	}
-	return nil
+	if overwrite {
+		return nil
+	}
+	return checkNoFiles(ctx, t, dir, m)
+}
+
+// checkNoFiles refuses an extraction without overwrite when a
+// non-directory member already exists in the target.
+func checkNoFiles(ctx context.Context, t transport.Transport, dir string, m *Manifest) error {
+	var in bytes.Buffer
+	for _, e := range m.Entries {
+		if e.Type != TypeDir {
+			in.WriteString(path.Clean(e.Name))
+			in.WriteByte(0)
+		}
+	}
+	if in.Len() == 0 {
+		return nil
+	}
+	script := `cd -- "$1" && xargs -0 -r sh -c 'for f do if [ -e "$f" ] || [ -L "$f" ]; then printf "%s\0" "$f"; fi; done' sh`
+	var out bytes.Buffer
+	if _, err := transport.RunOK(ctx, t, transport.Command{
+		Argv:   []string{"/bin/sh", "-c", script, "sh", dir},
+		Stdin:  &in,
+		Stdout: &out,
+	}); err != nil {
+		return fmt.Errorf("checking target %s: %w", dir, err)
+	}
+	if out.Len() == 0 {
+		return nil
+	}
+	found := strings.Split(strings.TrimSuffix(out.String(), "\x00"), "\x00")
+	more := ""
+	if len(found) > 3 {
+		more = fmt.Sprintf(" and %d more", len(found)-3)
+		found = found[:3]
+	}
+	return fmt.Errorf("target %s on host %q already holds %s%s (extract with overwrite to replace them)",
+		dir, t.Host(), strings.Join(found, ", "), more)
 }

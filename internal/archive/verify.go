@@ -305,8 +305,9 @@ func (c *manifestCheck) done() error {
 }
 
 // List returns the complete archives in dir on t (an archive file with its
-// manifest beside it), newest first. Partial files and archives without a
-// manifest are not listed; an unreadable manifest is an error.
+// manifest beside it), newest first. Partial files, archives without a
+// manifest and archives whose manifest cannot be parsed are not listed
+// (Verify reports the latter as ErrCorrupt). A missing dir lists nothing.
 func List(ctx context.Context, t transport.Transport, dir string) ([]Manifest, error) {
 	if err := checkAbs("directory", dir); err != nil {
 		return nil, err
@@ -315,10 +316,9 @@ func List(ctx context.Context, t transport.Transport, dir string) ([]Manifest, e
 	var out []Manifest
 	add := func(name string, data []byte) error {
 		m, err := parseManifest(data, path.Join(dir, strings.TrimSuffix(name, ManifestSuffix)))
-		if err != nil {
-			return err
+		if err == nil {
+			out = append(out, *m)
 		}
-		out = append(out, *m)
 		return nil
 	}
 	if directLocal(t) {
