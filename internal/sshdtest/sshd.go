@@ -30,11 +30,34 @@ type Server struct {
 	Addr           string // 127.0.0.1:port
 	User           string // the user tests log in as (the current user)
 	ClientKey      string // OpenSSH private key accepted for User
-	ClientPassword string // set only when started WithPassword (root can't)
 	HostKey        string // the server's public key, authorized_keys format
 	KnownHostsFile string // a known_hosts file listing HostKey for Addr
+	// PasswordUser and ClientPassword are set only when started
+	// WithPassword: a throwaway system user that logs in with that password
+	// (User is root under CI, and sshd never lets root in by password here).
+	PasswordUser   string
+	ClientPassword string
 	cmd            *exec.Cmd
 }
+
+// Option changes how a server is started.
+type Option func(*options)
+
+type options struct {
+	password    bool
+	maxSessions int
+}
+
+// WithPassword enables PasswordAuthentication for a throwaway system user
+// (created with useradd, removed by Stop). It needs root.
+func WithPassword() Option { return func(o *options) { o.password = true } }
+
+// WithMaxSessions sets sshd's MaxSessions (sessions per connection; 64 by
+// default here, 10 in a stock sshd).
+func WithMaxSessions(n int) Option { return func(o *options) { o.maxSessions = n } }
+
+// ErrNeedsRoot is returned by Start for options only root can provide.
+var ErrNeedsRoot = errors.New("sshdtest: this option needs root (it creates a system user)")
 
 // Path finds sshd, or returns "".
 func Path() string {
@@ -52,7 +75,7 @@ func Path() string {
 // StartT starts a server for a test and stops it at cleanup. When sshd is
 // missing the test is skipped with a loud message, except under CI, where
 // it fails: .ci/run installs openssh-server.
-func StartT(t testing.TB) *Server {
+func StartT(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	if Path() == "" {
 		msg := "sshd not found: install openssh-server to run the SSH integration tests (SKIPPED — the SSH transport is NOT tested)"
@@ -61,7 +84,14 @@ func StartT(t testing.TB) *Server {
 		}
 		t.Skip(msg)
 	}
-	s, err := Start(t.TempDir())
+	s, err := Start(t.TempDir(), opts...)
+	if errors.Is(err, ErrNeedsRoot) {
+		msg := "password login needs a throwaway system user, which only root can create (SKIPPED — SSH password authentication is NOT tested)"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
 	if err != nil {
 		t.Fatalf("start sshd: %v", err)
 	}
@@ -70,10 +100,17 @@ func StartT(t testing.TB) *Server {
 }
 
 // Start starts sshd with its files in dir.
-func Start(dir string) (*Server, error) {
+func Start(dir string, opts ...Option) (*Server, error) {
+	o := options{maxSessions: 64}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	sshd := Path()
 	if sshd == "" {
 		return nil, errors.New("sshd not found")
+	}
+	if o.password && os.Geteuid() != 0 {
+		return nil, ErrNeedsRoot
 	}
 	u, err := user.Current()
 	if err != nil {
@@ -110,30 +147,47 @@ func Start(dir string) (*Server, error) {
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
+	allow := u.Username
+	passwordAuth := "no"
+	var pwUser, pw string
+	if o.password {
+		pwUser, pw, err = addPasswordUser()
+		if err != nil {
+			return nil, err
+		}
+		allow += " " + pwUser
+		passwordAuth = "yes"
+	}
 	conf := fmt.Sprintf(`Port %d
 ListenAddress 127.0.0.1
 HostKey %s
 PidFile %s
 AuthorizedKeysFile %s
 PubkeyAuthentication yes
-PasswordAuthentication no
+PasswordAuthentication %s
 KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 PermitRootLogin prohibit-password
 AllowUsers %s
-MaxSessions 64
+MaxSessions %d
 MaxStartups 100:30:200
 LogLevel ERROR
 Subsystem sftp internal-sftp
+# bash, started by sshd, reads ~/.bashrc (Debian's SSH_SOURCE_BASHRC) unless
+# it is nested: the test sessions do not depend on the login user's
+# dotfiles, which on a build machine may take 300 ms per command (pyenv).
+SetEnv SHLVL=1
 `, port, filepath.Join(dir, "host_ed25519"), filepath.Join(dir, "sshd.pid"),
-		filepath.Join(dir, "authorized_keys"), u.Username)
+		filepath.Join(dir, "authorized_keys"), passwordAuth, allow, o.maxSessions)
 	if err := os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(conf), 0o600); err != nil {
+		delUser(pwUser)
 		return nil, err
 	}
 	hostLine := strings.TrimSpace(hostPub)
 	known := fmt.Sprintf("[127.0.0.1]:%d %s\n", port, hostLine)
 	if err := os.WriteFile(filepath.Join(dir, "known_hosts"), []byte(known), 0o600); err != nil {
+		delUser(pwUser)
 		return nil, err
 	}
 	var stderr bytes.Buffer
@@ -141,10 +195,12 @@ Subsystem sftp internal-sftp
 	cmd.Stderr = &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
+		delUser(pwUser)
 		return nil, err
 	}
 	s := &Server{Dir: dir, Addr: addr, User: u.Username, ClientKey: clientPriv,
-		HostKey: hostLine, KnownHostsFile: filepath.Join(dir, "known_hosts"), cmd: cmd}
+		HostKey: hostLine, KnownHostsFile: filepath.Join(dir, "known_hosts"),
+		PasswordUser: pwUser, ClientPassword: pw, cmd: cmd}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
@@ -168,17 +224,35 @@ func (s *Server) Port() int {
 }
 
 // DropConnections kills every per-connection sshd process (the listener
-// survives), as a network fault would cut the sessions.
-func (s *Server) DropConnections() {
-	out, _ := exec.Command("pgrep", "-P", strconv.Itoa(s.cmd.Process.Pid)).Output()
-	for _, f := range strings.Fields(string(out)) {
-		if pid, err := strconv.Atoi(f); err == nil {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+// survives), as a network fault would cut the sessions. Commands that were
+// running are left alone, as they would be on a real server; a test that
+// drops a connection under a long command cleans that command up itself.
+func (s *Server) DropConnections() { s.signalConnections(syscall.SIGKILL) }
+
+// PauseConnections stops (SIGSTOP) every per-connection sshd process: the
+// TCP connections stay open but nothing answers, like a silent network
+// partition. ResumeConnections undoes it; Stop and DropConnections still
+// work on paused connections.
+func (s *Server) PauseConnections() { s.signalConnections(syscall.SIGSTOP) }
+
+// ResumeConnections continues connections paused by PauseConnections.
+func (s *Server) ResumeConnections() { s.signalConnections(syscall.SIGCONT) }
+
+// signalConnections signals every sshd process below the listener. After
+// authentication a non-root login has two (the monitor and the
+// unprivileged child holding the socket), so children of children count.
+func (s *Server) signalConnections(sig syscall.Signal) {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	for _, pid := range descendants(s.cmd.Process.Pid) {
+		if comm(pid) == "sshd" {
+			_ = syscall.Kill(pid, sig)
 		}
 	}
 }
 
-// Stop kills the server and its sessions.
+// Stop kills the server and its sessions and removes a password user.
 func (s *Server) Stop() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
@@ -188,6 +262,114 @@ func (s *Server) Stop() {
 	_ = s.cmd.Process.Kill()
 	_, _ = s.cmd.Process.Wait()
 	s.cmd = nil
+	delUser(s.PasswordUser)
+}
+
+// descendants lists the processes below pid, read from /proc (no procps
+// needed on a fresh machine).
+func descendants(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	children := map[int][]int{}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if pp := ppid(p); pp > 0 {
+			children[pp] = append(children[pp], p)
+		}
+	}
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, c := range children[p] {
+			out = append(out, c)
+			queue = append(queue, c)
+		}
+	}
+	return out
+}
+
+// ppid reads the parent pid from /proc/pid/stat ("pid (comm) state ppid ...";
+// comm may hold spaces and parentheses, so parse after the last ')').
+func ppid(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
+}
+
+func comm(pid int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return strings.TrimSpace(string(b))
+}
+
+// addPasswordUser creates a throwaway user with a random password. useradd locks /etc/passwd, which other test processes may
+// hold for a moment: retry a while.
+func addPasswordUser() (name, password string, err error) {
+	var rb [12]byte
+	if _, err := rand.Read(rb[:]); err != nil {
+		return "", "", err
+	}
+	name = fmt.Sprintf("bctl%x", rb[:4])
+	password = fmt.Sprintf("%x", rb[4:])
+	// Home is "/": the user owns no files, and sshd, which chdirs there
+	// before running a command, finds it (the test dir is private to root).
+	if err := retryLocked(func() ([]byte, error) {
+		return exec.Command("useradd", "-M", "-d", "/", "-s", "/bin/sh", "-U", name).CombinedOutput()
+	}); err != nil {
+		return "", "", fmt.Errorf("useradd %s: %w", name, err)
+	}
+	if err := retryLocked(func() ([]byte, error) {
+		c := exec.Command("chpasswd")
+		c.Stdin = strings.NewReader(name + ":" + password + "\n")
+		return c.CombinedOutput()
+	}); err != nil {
+		delUser(name)
+		return "", "", fmt.Errorf("chpasswd %s: %w", name, err)
+	}
+	return name, password, nil
+}
+
+func retryLocked(run func() ([]byte, error)) error {
+	var out []byte
+	var err error
+	for i := 0; i < 100; i++ {
+		out, err = run()
+		if err == nil {
+			return nil
+		}
+		if !bytes.Contains(out, []byte("lock")) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%v: %s", err, bytes.TrimSpace(out))
+}
+
+// delUser removes a user made by addPasswordUser (and its group).
+func delUser(name string) {
+	if name == "" {
+		return
+	}
+	_ = retryLocked(func() ([]byte, error) {
+		return exec.Command("userdel", "-f", name).CombinedOutput()
+	})
 }
 
 func newKey() (priv, pub string, err error) {
