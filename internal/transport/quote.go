@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -12,9 +13,11 @@ func Quote(s string) string {
 		return "''"
 	}
 	safe := true
+	// '=' is not in the safe set: an unquoted NAME=value as the first word
+	// is an assignment to sh, not a command, and zsh expands a leading "=cmd".
 	for _, c := range s {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			strings.ContainsRune("@%+=:,./-_", c)) {
+			strings.ContainsRune("@%+:,./-_", c)) {
 			safe = false
 			break
 		}
@@ -59,6 +62,34 @@ func CommandLine(argv []string, env map[string]string, sudo bool, dir string) st
 	}
 	words = append(words, argv...)
 	return Join(words)
+}
+
+// CheckEnv refuses variable names that are not portable shell names. A name
+// is an argv word for env(1): one like "--split-string" or "-i" would be
+// taken as an option (GNU env -S even runs its value as a command).
+func CheckEnv(env map[string]string) error {
+	for k := range env {
+		if !ValidEnvName(k) {
+			return fmt.Errorf("environment variable name %q is not valid: use letters, digits and _ and do not start with a digit", k)
+		}
+	}
+	return nil
+}
+
+// ValidEnvName reports whether k matches [A-Za-z_][A-Za-z0-9_]*.
+func ValidEnvName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i, c := range k {
+		switch {
+		case c == '_', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case c >= '0' && c <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // MergeEnv returns base overlaid with extra (extra wins).
