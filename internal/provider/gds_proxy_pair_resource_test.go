@@ -354,7 +354,7 @@ func TestAccGDSProxyPair_invalid(t *testing.T) {
 		resource.Test(t, resource.TestCase{
 			ProtoV6ProviderFactories: testProviderFactories,
 			Steps: []resource.TestStep{{
-				Config: "resource \"backupctl_gds_proxy_pair\" \"p\" {\n  host = \"nowhere\"\n  class = \"Class1\"\n  master = \"Volume1\"\n  proxy = \"Volume2\"\n}\n",
+				Config:      "resource \"backupctl_gds_proxy_pair\" \"p\" {\n  host = \"nowhere\"\n  class = \"Class1\"\n  master = \"Volume1\"\n  proxy = \"Volume2\"\n}\n",
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`(?s)Host "nowhere" is not defined.*host`),
 			}},
