@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -37,29 +38,69 @@ func (l *Local) Run(ctx context.Context, cmd Command) (Result, error) {
 	if len(cmd.Argv) == 0 {
 		return Result{}, errors.New("transport: empty command")
 	}
+	// A command must not start at all once ctx is over (it would run until
+	// the kill lands, which is time enough for a quick rm).
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("host %q: %s: %w", l.Host(), cmd.Argv[0], err)
+	}
+	env := MergeEnv(l.Env, cmd.Env)
+	if err := CheckEnv(env); err != nil {
+		return Result{}, fmt.Errorf("host %q: %w", l.Host(), err)
+	}
 	if l.Observer != nil {
 		l.Observer(l.Host(), cmd.Argv)
 	}
 	countCommand(l.Host())
 	argv := cmd.Argv
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var c *exec.Cmd
 	if l.Sudo {
-		argv = append([]string{"sudo", "-n", "--"}, argv...)
+		// sudo resets the environment (env_reset): pass the variables as
+		// env(1) words after sudo, as the SSH command line does.
+		words := []string{"sudo", "-n", "--"}
+		if len(keys) > 0 {
+			words = append(words, "env")
+			for _, k := range keys {
+				words = append(words, k+"="+env[k])
+			}
+		}
+		argv = append(words, argv...)
+		c = exec.Command(argv[0], argv[1:]...)
+	} else {
+		c = exec.Command(argv[0], argv[1:]...)
+		if len(keys) > 0 {
+			c.Env = os.Environ()
+			for _, k := range keys {
+				c.Env = append(c.Env, k+"="+env[k])
+			}
+		}
 	}
-	c := exec.Command(argv[0], argv[1:]...)
 	c.Dir = cmd.Dir
-	env := MergeEnv(l.Env, cmd.Env)
-	if len(env) > 0 {
-		c.Env = os.Environ()
-		keys := make([]string, 0, len(env))
-		for k := range env {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			c.Env = append(c.Env, k+"="+env[k])
+	if cmd.Dir != "" {
+		// Checked first: a start error for a missing dir looks just like
+		// one for a missing program. Like the SSH command line's
+		// "cd -- dir", this is a failed command (status 2, as from sh).
+		if fi, err := os.Stat(cmd.Dir); err != nil || !fi.IsDir() {
+			msg := "not a directory"
+			if err != nil {
+				msg = err.Error()
+			}
+			return Result{ExitStatus: 2, Stderr: []byte("cd: " + msg + "\n")}, nil
 		}
 	}
-	c.Stdin = cmd.Stdin
+	var stdin io.WriteCloser
+	if cmd.Stdin != nil {
+		// Our own pump instead of exec's: a failing reader must kill the
+		// command before its stdin is closed (see pumpStdin).
+		var err error
+		if stdin, err = c.StdinPipe(); err != nil {
+			return Result{}, fmt.Errorf("host %q: %s: %w", l.Host(), argv[0], err)
+		}
+	}
 	stdout, stderr, collect := outputs(cmd)
 	c.Stdout, c.Stderr = stdout, stderr
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -73,11 +114,17 @@ func (l *Local) Run(ctx context.Context, cmd Command) (Result, error) {
 		}
 		return res, fmt.Errorf("host %q: start %s: %w", l.Host(), argv[0], err)
 	}
+	pid := c.Process.Pid
+	kill := func() { _ = syscall.Kill(-pid, syscall.SIGKILL) }
+	var pump *stdinPump
+	if stdin != nil {
+		pump = pumpStdin(cmd.Stdin, stdin, kill)
+	}
 	done := make(chan struct{})
 	go func() {
 		select {
 		case <-ctx.Done():
-			_ = syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+			kill()
 		case <-done:
 		}
 	}()
@@ -88,6 +135,9 @@ func (l *Local) Run(ctx context.Context, cmd Command) (Result, error) {
 	collect(&res)
 	if ctx.Err() != nil {
 		return res, fmt.Errorf("host %q: %s: %w", l.Host(), argv[0], ctx.Err())
+	}
+	if rerr := pump.readErr(); rerr != nil {
+		return res, fmt.Errorf("host %q: %s: reading its input: %w (the command was killed)", l.Host(), argv[0], rerr)
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -117,14 +167,25 @@ func (l *Local) Get(ctx context.Context, path string, w io.Writer) error {
 func (l *Local) Close() error { return nil }
 
 // put writes through "cat" into a temporary name and renames it in place,
-// so a reader never sees a half-written file.
+// so a reader never sees a half-written file. The temporary name is chosen
+// here, so that it can be removed when the command was killed (cancelled, or
+// its source failed) before its own cleanup could run.
 func put(ctx context.Context, t Transport, path string, r io.Reader, mode uint32) error {
-	script := `umask 077; t="$1.part.$$"; cat > "$t" && chmod "$2" "$t" && mv -f -- "$t" "$1" || { rm -f -- "$t"; exit 1; }`
+	var rb [6]byte
+	_, _ = rand.Read(rb[:])
+	tmp := fmt.Sprintf("%s.part.%x", path, rb)
+	script := `umask 077; cat > "$3" && chmod "$2" "$3" && mv -f -- "$3" "$1" || { rm -f -- "$3"; exit 1; }`
 	_, err := RunOK(ctx, t, Command{
-		Argv:  []string{"/bin/sh", "-c", script, "sh", path, fmt.Sprintf("%o", mode)},
+		Argv:  []string{"/bin/sh", "-c", script, "sh", path, fmt.Sprintf("%o", mode), tmp},
 		Stdin: r,
 	})
 	if err != nil {
+		var ee *ExitError
+		if !errors.As(err, &ee) {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			_, _ = t.Run(cctx, Command{Argv: []string{"rm", "-f", "--", tmp}})
+			cancel()
+		}
 		return fmt.Errorf("put %s: %w", path, err)
 	}
 	return nil
