@@ -63,6 +63,14 @@ func extract(ctx context.Context, src transport.Transport, archivePath string, d
 	if err != nil {
 		man = nil
 	}
+	if man != nil {
+		// Refuse an archive whose manifest already shows an unsafe member
+		// or a limit exceeded, before anything is written; the stream is
+		// then held to the manifest member by member.
+		if err := precheck(man, opts); err != nil {
+			return nil, err
+		}
+	}
 	var x extractor
 	if directLocal(dst) {
 		lx, err := newLocalExtractor(targetDir, opts)
@@ -192,6 +200,43 @@ func readMembers(ctx context.Context, src transport.Transport, p string, opts Ex
 	}
 	built.Info.Bytes, built.Info.SHA256, built.Info.Files = hr.n, sum, int64(len(built.Entries))
 	return built, nil
+}
+
+// precheck runs the member checks over a manifest's entries.
+func precheck(m *Manifest, opts ExtractOptions) error {
+	v := newValidator(opts, nil, m.Info.File)
+	for _, e := range m.Entries {
+		if _, _, _, err := v.check(headerOf(e)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// headerOf is the tar header a manifest entry stands for.
+func headerOf(e Entry) *tar.Header {
+	h := &tar.Header{Name: e.Name, Linkname: e.Linkname, Size: e.Size, Mode: e.Mode,
+		Uid: e.UID, Gid: e.GID, Uname: e.Uname, Gname: e.Gname, ModTime: e.ModTime,
+		Devmajor: e.Devmajor, Devminor: e.Devminor}
+	switch e.Type {
+	case TypeFile:
+		h.Typeflag = tar.TypeReg
+	case TypeDir:
+		h.Typeflag = tar.TypeDir
+	case TypeSymlink:
+		h.Typeflag = tar.TypeSymlink
+	case TypeHardlink:
+		h.Typeflag = tar.TypeLink
+	case TypeChar:
+		h.Typeflag = tar.TypeChar
+	case TypeBlock:
+		h.Typeflag = tar.TypeBlock
+	case TypeFIFO:
+		h.Typeflag = tar.TypeFifo
+	default:
+		h.Typeflag = 0xff // refused by check
+	}
+	return h
 }
 
 // validator decides whether members are safe to extract.

@@ -10,6 +10,7 @@ import (
 	"os/user"
 	"path"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -55,6 +56,10 @@ func newLocalExtractor(dir string, opts ExtractOptions) (*localExtractor, error)
 
 func (x *localExtractor) add(name string, h *tar.Header, r io.Reader) error {
 	if err := x.write(name, h, r); err != nil {
+		if strings.Contains(err.Error(), "path escapes from parent") {
+			// os.Root refused: a symlink already in the target leads out.
+			return fmt.Errorf("%w: %s: a symlink in the target leads outside it: %v", ErrUnsafe, name, err)
+		}
 		var pe *fs.PathError
 		var le *os.LinkError
 		if errors.As(err, &pe) || errors.As(err, &le) {
