@@ -9,8 +9,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -60,9 +62,39 @@ type SSH struct {
 	cfg      SSHConfig
 	Observer func(host string, argv []string)
 
-	mu     sync.Mutex
-	client *ssh.Client
-	stop   chan struct{}
+	mu  sync.Mutex
+	cur *sshConn
+}
+
+// sshConn is one connection with the goroutines that watch it.
+type sshConn struct {
+	*ssh.Client
+	dead   chan struct{} // closed once the connection has ended
+	active atomic.Int32  // sessions open on it
+
+	mu    sync.Mutex
+	freed chan struct{} // closed (and forgotten) when a session ends
+}
+
+// release counts a session as ended and wakes those waiting for one.
+func (c *sshConn) release() {
+	c.active.Add(-1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.freed != nil {
+		close(c.freed)
+		c.freed = nil
+	}
+}
+
+// nextFree returns a channel closed when the next session ends.
+func (c *sshConn) nextFree() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.freed == nil {
+		c.freed = make(chan struct{})
+	}
+	return c.freed
 }
 
 var _ Transport = (*SSH)(nil)
@@ -75,76 +107,87 @@ func (s *SSH) Host() string { return s.cfg.Name }
 
 // Connect dials now (if not connected) and reports any error.
 func (s *SSH) Connect(ctx context.Context) error {
-	_, err := s.conn(ctx, false)
+	_, err := s.conn(ctx, nil)
 	return err
 }
 
-func (s *SSH) conn(ctx context.Context, fresh bool) (*ssh.Client, error) {
+// conn returns the pooled connection, dialling when there is none, when it
+// has ended, or when it is stale (the caller found it dead). Comparing with
+// stale, rather than always redialling, matters when several commands find
+// the connection dead at once: the first one dials, the others take its
+// new connection instead of closing it under it and dialling again.
+func (s *SSH) conn(ctx context.Context, stale *sshConn) (*sshConn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.client != nil && !fresh {
-		return s.client, nil
+	if c := s.cur; c != nil && c != stale {
+		select {
+		case <-c.dead:
+		default:
+			return c, nil
+		}
 	}
-	if s.client != nil {
-		s.closeLocked()
+	if s.cur != nil {
+		_ = s.cur.Close()
+		s.cur = nil
 	}
-	c, err := s.dial(ctx)
+	client, err := s.dial(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s.client = c
-	s.stop = make(chan struct{})
-	go s.keepalive(c, s.stop)
+	c := &sshConn{Client: client, dead: make(chan struct{})}
+	go func() {
+		_ = client.Wait()
+		close(c.dead)
+	}()
+	go s.keepalive(c)
+	s.cur = c
 	return c, nil
 }
 
-func (s *SSH) closeLocked() {
-	if s.client != nil {
-		close(s.stop)
-		_ = s.client.Close()
-		s.client = nil
+func (s *SSH) keepAliveEvery() time.Duration {
+	if s.cfg.KeepAlive > 0 {
+		return s.cfg.KeepAlive
 	}
+	return 30 * time.Second
 }
 
-// drop forgets c if it is still the current client.
-func (s *SSH) drop(c *ssh.Client) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.client == c {
-		s.closeLocked()
-	}
-}
-
-func (s *SSH) keepalive(c *ssh.Client, stop chan struct{}) {
-	every := s.cfg.KeepAlive
-	if every <= 0 {
-		every = 30 * time.Second
-	}
+// keepalive pings the server; a connection that does not answer within one
+// interval is closed, which fails what runs on it and makes the next
+// command dial again. It ends with the connection.
+func (s *SSH) keepalive(c *sshConn) {
+	every := s.keepAliveEvery()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
-		case <-stop:
+		case <-c.dead:
 			return
 		case <-t.C:
-			done := make(chan error, 1)
-			go func() {
-				_, _, err := c.SendRequest("keepalive@openssh.com", true, nil)
-				done <- err
-			}()
-			select {
-			case err := <-done:
-				if err != nil {
-					s.drop(c)
-					return
-				}
-			case <-time.After(every):
-				s.drop(c)
-				return
-			case <-stop:
-				return
-			}
 		}
+		if !c.alive(every) {
+			_ = c.Close()
+			return
+		}
+	}
+}
+
+// alive asks the server for a reply (any reply, even a refusal, proves the
+// connection works) and waits at most timeout.
+func (c *sshConn) alive(timeout time.Duration) bool {
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := c.SendRequest("keepalive@openssh.com", true, nil)
+		done <- err
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err == nil
+	case <-c.dead:
+		return false
+	case <-t.C:
+		return false
 	}
 }
 
@@ -154,10 +197,11 @@ func (s *SSH) dial(ctx context.Context) (*ssh.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	auth, err := s.authMethods()
+	auth, done, err := s.authMethods()
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	timeout := s.cfg.DialTimeout
 	if timeout <= 0 {
 		timeout = 20 * time.Second
@@ -292,22 +336,28 @@ func algorithmsFor(keys []ssh.PublicKey) []string {
 	return out
 }
 
-func (s *SSH) authMethods() ([]ssh.AuthMethod, error) {
-	var m []ssh.AuthMethod
+// authMethods returns the ways to log in; done releases what they hold (the
+// agent connection, needed only during the handshake).
+func (s *SSH) authMethods() (m []ssh.AuthMethod, done func(), err error) {
+	done = func() {}
 	if s.cfg.PrivateKey != "" {
 		signer, err := ssh.ParsePrivateKey([]byte(s.cfg.PrivateKey))
 		if err != nil {
 			var pe *ssh.PassphraseMissingError
 			if errors.As(err, &pe) {
-				return nil, fmt.Errorf("host %q: private_key is protected by a passphrase: load it into ssh-agent instead", s.cfg.Name)
+				return nil, nil, fmt.Errorf("host %q: private_key is protected by a passphrase: load it into ssh-agent instead", s.cfg.Name)
 			}
-			return nil, fmt.Errorf("host %q: private_key cannot be parsed: %v", s.cfg.Name, errors.Unwrap(err))
+			// x/crypto's parse errors describe the format, never the key
+			// material (errors.Unwrap gave "<nil>" for most of them).
+			return nil, nil, fmt.Errorf("host %q: private_key cannot be parsed: %v", s.cfg.Name, err)
 		}
 		m = append(m, ssh.PublicKeys(signer))
 	}
 	if s.cfg.UseAgent {
 		if sock := os.Getenv("SSH_AUTH_SOCK"); sock != "" {
 			if conn, err := net.Dial("unix", sock); err == nil {
+				// Closed after the handshake: it used to leak, one per dial.
+				done = func() { _ = conn.Close() }
 				m = append(m, ssh.PublicKeysCallback(agent.NewClient(conn).Signers))
 			}
 		}
@@ -323,33 +373,57 @@ func (s *SSH) authMethods() ([]ssh.AuthMethod, error) {
 		}))
 	}
 	if len(m) == 0 {
-		return nil, fmt.Errorf("host %q: no way to authenticate: set private_key or password, or run an ssh-agent (SSH_AUTH_SOCK)", s.cfg.Name)
+		return nil, nil, fmt.Errorf("host %q: no way to authenticate: set private_key or password, or run an ssh-agent (SSH_AUTH_SOCK)", s.cfg.Name)
 	}
-	return m, nil
+	return m, done, nil
 }
 
 // session opens a session, reconnecting once when the pooled connection
-// turns out to be dead (nothing has run yet, so retrying is safe).
-func (s *SSH) session(ctx context.Context) (*ssh.Client, *ssh.Session, error) {
-	c, err := s.conn(ctx, false)
-	if err != nil {
-		return nil, nil, err
+// turns out to be dead (nothing has run yet, so retrying is safe). A server
+// that refuses the session while others are open on the connection is at
+// its MaxSessions (10 in a stock sshd): wait for one to end, do not drop the
+// connection under the commands that run on it.
+func (s *SSH) session(ctx context.Context) (*sshConn, *ssh.Session, error) {
+	var stale *sshConn
+	wait := 20 * time.Millisecond
+	for {
+		c, err := s.conn(ctx, stale)
+		if err != nil {
+			return nil, nil, err
+		}
+		freed := c.nextFree() // taken first, so no release is missed
+		c.active.Add(1)
+		sess, err := c.NewSession()
+		if err == nil {
+			return c, sess, nil
+		}
+		c.release()
+		var oce *ssh.OpenChannelError
+		if errors.As(err, &oce) {
+			// OpenSSH gives no telling reason (9.2: "connect failed"); that
+			// sessions are open on this connection is what tells.
+			if c.active.Load() == 0 {
+				return nil, nil, fmt.Errorf("host %q: the server refused a session: %w", s.cfg.Name, err)
+			}
+			// Wake when a session of ours ends; the timer covers a server
+			// that frees its slot a moment after our side did.
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, nil, fmt.Errorf("host %q: waiting for a free session: %w", s.cfg.Name, ctx.Err())
+			case <-freed:
+			case <-t.C:
+			}
+			t.Stop()
+			wait = min(2*wait, 500*time.Millisecond)
+			continue
+		}
+		if stale != nil {
+			return nil, nil, fmt.Errorf("host %q: open session: %w", s.cfg.Name, err)
+		}
+		stale = c
 	}
-	sess, err := c.NewSession()
-	if err == nil {
-		return c, sess, nil
-	}
-	s.drop(c)
-	c, err = s.conn(ctx, true)
-	if err != nil {
-		return nil, nil, err
-	}
-	sess, err = c.NewSession()
-	if err != nil {
-		s.drop(c)
-		return nil, nil, fmt.Errorf("host %q: open session: %w", s.cfg.Name, err)
-	}
-	return c, sess, nil
 }
 
 // Run implements Transport. On cancellation the remote process group is sent
@@ -357,6 +431,13 @@ func (s *SSH) session(ctx context.Context) (*ssh.Client, *ssh.Session, error) {
 func (s *SSH) Run(ctx context.Context, cmd Command) (Result, error) {
 	if len(cmd.Argv) == 0 {
 		return Result{}, errors.New("transport: empty command")
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("host %q: %s: %w", s.cfg.Name, cmd.Argv[0], err)
+	}
+	env := MergeEnv(s.cfg.Env, cmd.Env)
+	if err := CheckEnv(env); err != nil {
+		return Result{}, fmt.Errorf("host %q: %w", s.cfg.Name, err)
 	}
 	if s.Observer != nil {
 		s.Observer(s.Host(), cmd.Argv)
@@ -366,32 +447,44 @@ func (s *SSH) Run(ctx context.Context, cmd Command) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	defer sess.Close()
-	line := CommandLine(cmd.Argv, MergeEnv(s.cfg.Env, cmd.Env), s.cfg.Sudo, cmd.Dir)
+	defer func() {
+		_ = sess.Close()
+		c.release()
+	}()
+	line := remoteLine(CommandLine(cmd.Argv, env, s.cfg.Sudo, cmd.Dir))
 	stdout, stderr, collect := outputs(cmd)
-	sess.Stdout, sess.Stderr = stdout, stderr
+	sniff := newPIDSniffer(stderr)
+	sess.Stdout, sess.Stderr = stdout, sniff
+	var stdin io.WriteCloser
 	if cmd.Stdin != nil {
-		w, err := sess.StdinPipe()
-		if err != nil {
+		if stdin, err = sess.StdinPipe(); err != nil {
 			return Result{}, err
 		}
-		go func() {
-			_, _ = io.Copy(w, cmd.Stdin)
-			_ = w.Close()
-		}()
 	}
 	if err := sess.Start(line); err != nil {
-		s.drop(c)
+		// A dead connection is noticed by its watcher and replaced by the
+		// next command; a live one stays for the commands running on it.
 		return Result{}, fmt.Errorf("host %q: start %s: %w", s.cfg.Name, cmd.Argv[0], err)
 	}
 	waited := make(chan error, 1)
-	go func() { waited <- sess.Wait() }()
+	ended := make(chan struct{})
+	go func() {
+		waited <- sess.Wait()
+		close(ended)
+	}()
+	var once sync.Once
+	kill := func() { once.Do(func() { s.kill(c, sess, sniff, ended) }) }
+	var pump *stdinPump
+	if stdin != nil {
+		// Started only now: an abort before the exec request would have
+		// nothing to kill.
+		pump = pumpStdin(cmd.Stdin, stdin, kill)
+	}
 	var werr error
 	select {
 	case werr = <-waited:
 	case <-ctx.Done():
-		_ = sess.Signal(ssh.SIGKILL)
-		_ = sess.Close()
+		kill()
 		select {
 		case <-waited:
 		case <-time.After(5 * time.Second):
@@ -400,25 +493,94 @@ func (s *SSH) Run(ctx context.Context, cmd Command) (Result, error) {
 		collect(&res)
 		return res, fmt.Errorf("host %q: %s: %w", s.cfg.Name, cmd.Argv[0], ctx.Err())
 	}
+	sniff.flush()
 	var res Result
 	collect(&res)
+	if rerr := pump.readErr(); rerr != nil {
+		return res, fmt.Errorf("host %q: %s: reading its input: %w (the command was killed)", s.cfg.Name, cmd.Argv[0], rerr)
+	}
 	var ee *ssh.ExitError
 	switch {
 	case werr == nil:
 	case errors.As(werr, &ee):
+		// x/crypto already maps exit-signal to 128+signal number.
 		res.ExitStatus = ee.ExitStatus()
-		if ee.Signal() != "" && res.ExitStatus == 0 {
-			res.ExitStatus = 128 + 9
-		}
 	default:
 		var em *ssh.ExitMissingError
 		if errors.As(werr, &em) || errors.Is(werr, io.EOF) {
-			s.drop(c)
-			return res, fmt.Errorf("host %q: connection lost while %s was running: the command may or may not have completed", s.cfg.Name, cmd.Argv[0])
+			// Usually the connection died under the command; check before
+			// closing it, as other commands may be running on it.
+			if !c.alive(s.keepAliveEvery()) {
+				_ = c.Close()
+				return res, fmt.Errorf("host %q: connection lost while %s was running: the command may or may not have completed", s.cfg.Name, cmd.Argv[0])
+			}
+			return res, fmt.Errorf("host %q: %s ended without an exit status (the server closed the session)", s.cfg.Name, cmd.Argv[0])
 		}
 		return res, fmt.Errorf("host %q: %s: %w", s.cfg.Name, cmd.Argv[0], werr)
 	}
 	return res, nil
+}
+
+// kill ends a running command, before its session is closed (closing it
+// first would hand the command the end of its input). The channel signal
+// alone is not enough: sshd refuses it for sessions without post-auth
+// privilege separation, which means every root login, so the process group
+// is also killed from a second session, by the pid the command line
+// printed. Under sudo the group is root's: the kill goes through sudo too,
+// with SIGTERM first, which sudo relays to a command it may have put in a
+// process group of its own.
+func (s *SSH) kill(c *sshConn, sess *ssh.Session, sniff *pidSniffer, ended <-chan struct{}) {
+	defer func() { _ = sess.Close() }()
+	_ = sess.Signal(ssh.SIGKILL)
+	var pid int
+	select {
+	case <-sniff.got:
+		pid = sniff.PID()
+	case <-ended:
+		return
+	case <-time.After(10 * time.Second):
+	}
+	if pid <= 1 {
+		return
+	}
+	// "kill -SIG -pgid", without "--": dash's kill takes "--" for a pid.
+	script := `kill -KILL "-$1" 2>/dev/null; exit 0`
+	if s.cfg.Sudo {
+		script = `kill -TERM "-$1" 2>/dev/null || exit 0; i=0
+while [ $i -lt 20 ] && kill -0 "-$1" 2>/dev/null; do sleep 0.1; i=$((i+1)); done
+kill -KILL "-$1" 2>/dev/null; exit 0`
+	}
+	line := CommandLine([]string{"/bin/sh", "-c", script, "sh", strconv.Itoa(pid)}, nil, s.cfg.Sudo, "")
+	// On the command's own connection only: dialling again to kill would
+	// delay the cancellation, and a dead connection has ended the session
+	// anyway. The server may be at MaxSessions: retry while a slot may free
+	// up. All of it bounded, as the connection may hang.
+	killed := make(chan struct{})
+	go func() {
+		defer close(killed)
+		for i := 0; i < 50; i++ {
+			ks, err := c.NewSession()
+			if err == nil {
+				_ = ks.Run(line)
+				_ = ks.Close()
+				return
+			}
+			var oce *ssh.OpenChannelError
+			if !errors.As(err, &oce) {
+				return
+			}
+			select {
+			case <-ended:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	select {
+	case <-killed:
+	case <-ended:
+	case <-time.After(10 * time.Second):
+	}
 }
 
 // Put implements Transport.
@@ -435,7 +597,10 @@ func (s *SSH) Get(ctx context.Context, path string, w io.Writer) error {
 func (s *SSH) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.closeLocked()
+	if s.cur != nil {
+		_ = s.cur.Close()
+		s.cur = nil
+	}
 	return nil
 }
 
