@@ -95,8 +95,8 @@ func (a *gdsAcc) quiesce() string {
 `, l, l, l, l)
 }
 
-// changes lists the recorded calls other than sdxinfo, from the last
-// occurrence of marker on (or all of them).
+// changes lists the recorded calls other than sdxinfo (and the quiesce
+// markers), oldest first.
 func (a *gdsAcc) changes() []string {
 	var out []string
 	for _, c := range a.emu.Calls() {
