@@ -55,6 +55,9 @@ func (k *KCPS) Kind() string { return KindKCPS }
 // Identity implements Source: the VM's name.
 func (k *KCPS) Identity() string { return KCPSIdentity(k.Name) }
 
+// Zone is the zone the restore works in (known after Check).
+func (k *KCPS) Zone() string { return k.zone }
+
 // Describe implements Source.
 func (k *KCPS) Describe() map[string]string {
 	d := map[string]string{"root_snapshot_id": k.RootSnapshotID, "name": k.Name,

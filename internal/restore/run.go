@@ -93,6 +93,9 @@ type Result struct {
 	// Created is what the restore made and did not remove again: what a
 	// drill's destroy must remove.
 	Created []Object
+	// Began is true once the restore itself started (after every check):
+	// from then on the target may have changed.
+	Began bool
 }
 
 // RPOSeconds and RTOSeconds are the durations in whole seconds.
@@ -189,6 +192,7 @@ func Do(ctx context.Context, src Source, spec Spec) (Result, error) {
 		return finish(err)
 	}
 
+	res.Began = true
 	if err := src.Restore(ctx, r); err != nil {
 		if r.Drill() && len(r.Created) > 0 {
 			left, rerr := src.Rollback(context.WithoutCancel(ctx), r, r.Created)
