@@ -628,7 +628,9 @@ func (r *restoreResource) build(ctx context.Context, m *restoreModel, d *diag.Di
 			return nil, spec, ""
 		}
 		c := gds.New(t)
-		c.Logf = func(format string, args ...any) { tflog.SubsystemDebug(ctx, logTransport, fmt.Sprintf(format, args...)) }
+		c.Logf = func(format string, args ...any) {
+			tflog.SubsystemDebug(ctx, logTransport, fmt.Sprintf(format, args...))
+		}
 		src.Client = c
 		return src, spec, ""
 	}
