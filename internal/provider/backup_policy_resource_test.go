@@ -288,7 +288,7 @@ func TestAccBackupPolicy_startRunsAfterFailedArchive(t *testing.T) {
 			},
 			{
 				// A failing start fails the apply but the generation is kept.
-				Config: strings.Replace(smfConfig(proxyPaths, dest, log, 2, "2", ""), "start       = [", `start       = ["exit 9", `, 1),
+				Config:      strings.Replace(smfConfig(proxyPaths, dest, log, 2, "2", ""), "start       = [", `start       = ["exit 9", `, 1),
 				ExpectError: regexp.MustCompile(`(?s)Start command failed.*backup itself succeeded`),
 			},
 		},
