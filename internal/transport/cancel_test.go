@@ -3,9 +3,13 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+
+	"github.com/backupctl/terraform-provider-backupctl/internal/sshdtest"
 )
 
 // runCancelled starts argv (which writes its pid to pidfile), waits until
@@ -105,4 +109,44 @@ func TestCancelDuringStdin(t *testing.T) {
 		}
 		waitFor(t, "the process to be gone", func() bool { return gone(pid) })
 	})
+}
+
+// Cancelled and failed runs leave no goroutine behind (stdin pumps, waiters,
+// keepalives, kill helpers) once the transport is closed. Not parallel: it
+// counts the process's goroutines.
+func TestNoGoroutineLeak(t *testing.T) {
+	s := sshdtest.StartT(t)
+	for _, tr := range []Transport{&Local{Name: hostName(t)}, newSSH(t, s, nil)} {
+		base := runtime.NumGoroutine()
+		dir := t.TempDir()
+		for i := 0; i < 3; i++ {
+			pidfile := filepath.Join(dir, fmt.Sprintf("pid%d", i))
+			killAtCleanup(t, pidfile)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() {
+				_, err := tr.Run(ctx, Command{
+					Argv:  []string{"/bin/sh", "-c", `echo $$ > "$1"; exec cat > /dev/null`, "sh", pidfile},
+					Stdin: zeroReader{},
+				})
+				done <- err
+			}()
+			waitFor(t, "the command to start", func() bool { return readPid(pidfile) > 0 })
+			cancel()
+			if err := <-done; !errors.Is(err, context.Canceled) {
+				t.Fatal(err)
+			}
+			if _, err := tr.Run(context.Background(), Command{Argv: []string{"cat"}, Stdin: &failingReader{r: stream(1, 1<<16)}}); !errors.Is(err, errSource) {
+				t.Fatal(err)
+			}
+			// The command exits without reading its (endless) input.
+			if _, err := RunOK(context.Background(), tr, Command{Argv: []string{"true"}, Stdin: zeroReader{}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_ = tr.Close()
+		waitFor(t, fmt.Sprintf("%s goroutines to return to %d", tr.Host(), base), func() bool {
+			return runtime.NumGoroutine() <= base
+		})
+	}
 }

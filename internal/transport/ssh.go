@@ -426,8 +426,8 @@ func (s *SSH) session(ctx context.Context) (*sshConn, *ssh.Session, error) {
 	}
 }
 
-// Run implements Transport. On cancellation the remote process group is sent
-// SIGKILL (sshd delivers channel signals with killpg) and the channel closed.
+// Run implements Transport. On cancellation the remote process group is
+// killed (see kill) before the channel is closed.
 func (s *SSH) Run(ctx context.Context, cmd Command) (Result, error) {
 	if len(cmd.Argv) == 0 {
 		return Result{}, errors.New("transport: empty command")
@@ -486,7 +486,7 @@ func (s *SSH) Run(ctx context.Context, cmd Command) (Result, error) {
 	case <-ctx.Done():
 		kill()
 		select {
-		case <-waited:
+		case <-ended:
 		case <-time.After(5 * time.Second):
 		}
 		var res Result

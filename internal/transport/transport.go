@@ -23,7 +23,11 @@ type Command struct {
 	Env map[string]string
 	// Dir, when set, is the working directory.
 	Dir string
-	// Stdin, when set, is streamed to the command's standard input.
+	// Stdin, when set, is streamed to the command's standard input, which
+	// is closed at its EOF. When reading it fails, the command is killed
+	// before it could take the cut stream for a complete one, and Run
+	// returns that error. Run does not wait for a Read that blocks after
+	// the command ended.
 	Stdin io.Reader
 	// Stdout and Stderr, when set, receive the streams as they come; the
 	// Result then holds nothing for that stream.
@@ -102,7 +106,8 @@ type Transport interface {
 	// Run runs cmd and waits for it. A non-nil error means the command could
 	// not be run or was cut short (context, connection); a command that ran
 	// and exited non-zero returns a nil error and its status in Result.
-	// When ctx ends first the command is killed.
+	// When ctx ends first the command's process group is killed; a ctx
+	// already done runs nothing.
 	Run(ctx context.Context, cmd Command) (Result, error)
 	// Put writes r to path (mode as given, e.g. 0o600), replacing it.
 	Put(ctx context.Context, path string, r io.Reader, mode uint32) error
@@ -145,18 +150,18 @@ func (w *capWriter) Write(p []byte) (int, error) {
 
 // outputs prepares the stdout/stderr writers for cmd; collect fills res.
 func outputs(cmd Command) (stdout, stderr io.Writer, collect func(*Result)) {
-	max := cmd.MaxOutput
-	if max <= 0 {
-		max = DefaultMaxOutput
+	limit := cmd.MaxOutput
+	if limit <= 0 {
+		limit = DefaultMaxOutput
 	}
 	var so, se *capWriter
 	stdout, stderr = cmd.Stdout, cmd.Stderr
 	if stdout == nil {
-		so = &capWriter{max: max}
+		so = &capWriter{max: limit}
 		stdout = so
 	}
 	if stderr == nil {
-		se = &capWriter{max: max}
+		se = &capWriter{max: limit}
 		stderr = se
 	}
 	return stdout, stderr, func(r *Result) {
