@@ -133,3 +133,43 @@ func PruneCandidates(gens []Generation, keep int) []string {
 	}
 	return ids
 }
+
+// RemoveAll deletes every generation in dir (listed or failing its check),
+// then the directory itself when it is empty. It returns the removed ids.
+func RemoveAll(ctx context.Context, t transport.Transport, dir string) ([]string, error) {
+	gens, probs, err := Generations(ctx, t, dir, archive.VerifyNone)
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, g := range gens {
+		if err := Remove(ctx, t, g.File); err != nil {
+			return removed, fmt.Errorf("remove %s: %w", g.ID, err)
+		}
+		removed = append(removed, g.ID)
+	}
+	for _, p := range probs {
+		if err := Remove(ctx, t, p.File); err != nil {
+			return removed, fmt.Errorf("remove %s: %w", p.ID, err)
+		}
+		removed = append(removed, p.ID)
+	}
+	// Only an empty directory goes; anything else in it stays.
+	_, _ = t.Run(ctx, transport.Command{Argv: []string{"rmdir", "--", dir}})
+	return removed, nil
+}
+
+// RemoveProblems deletes the archives that failed their check (accepting
+// the drift: a corrupt archive cannot be restored and would be reported
+// forever) and the leftovers of missing ones (a manifest or labels file
+// without its archive). It returns the removed files.
+func RemoveProblems(ctx context.Context, t transport.Transport, probs []Problem) ([]string, error) {
+	var removed []string
+	for _, p := range probs {
+		if err := Remove(ctx, t, p.File); err != nil {
+			return removed, fmt.Errorf("remove %s: %w", p.File, err)
+		}
+		removed = append(removed, p.File)
+	}
+	return removed, nil
+}

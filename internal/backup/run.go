@@ -478,3 +478,12 @@ func (x *run) prune(ctx context.Context, newID string) {
 	}
 	x.step(s)
 }
+
+// HostsFunc adapts a function to Hosts.
+type HostsFunc func(name string) (transport.Transport, error)
+
+// Get implements Hosts.
+func (f HostsFunc) Get(name string) (transport.Transport, error) { return f(name) }
+
+var _ Hosts = HostsFunc(nil)
+var _ Hosts = (*transport.Pool)(nil)
