@@ -97,7 +97,7 @@ type RetryPolicy struct {
 }
 
 // DefaultRetryPolicy is used when Config.Retry is zero.
-var DefaultRetryPolicy = RetryPolicy{Attempts: 8, Base: 500 * time.Millisecond, Max: 30 * time.Second}
+var DefaultRetryPolicy = RetryPolicy{Attempts: 10, Base: 500 * time.Millisecond, Max: 30 * time.Second}
 
 func (r RetryPolicy) withDefaults() RetryPolicy {
 	d := DefaultRetryPolicy

@@ -3,6 +3,7 @@ package kcps
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -118,14 +119,10 @@ func (c *Client) GetVirtualMachine(ctx context.Context, id string) (VirtualMachi
 	return VirtualMachine{}, fmt.Errorf("virtual machine %s: %w", id, ErrNotFound)
 }
 
-// StartVirtualMachine starts a VM and waits until it runs.
+// StartVirtualMachine starts a VM and waits until it runs. An unknown
+// outcome is resolved by looking at the VM before asking again.
 func (c *Client) StartVirtualMachine(ctx context.Context, id string) error {
-	job, err := c.startJob(ctx, "startVirtualMachine", set(url.Values{}, "id", id), false)
-	if err != nil {
-		return err
-	}
-	_, err = c.WaitJob(ctx, job, WaitOptions{})
-	return err
+	return c.changeVMPower(ctx, "startVirtualMachine", set(url.Values{}, "id", id), id, VMRunning, VMStarting)
 }
 
 // StopVirtualMachine stops a VM and waits until it is stopped.
@@ -134,12 +131,56 @@ func (c *Client) StopVirtualMachine(ctx context.Context, id string, forced bool)
 	if forced {
 		p.Set("forced", "true")
 	}
-	job, err := c.startJob(ctx, "stopVirtualMachine", p, false)
-	if err != nil {
-		return err
+	return c.changeVMPower(ctx, "stopVirtualMachine", p, id, VMStopped, VMStopping)
+}
+
+func (c *Client) changeVMPower(ctx context.Context, command string, p url.Values, id, want, moving string) error {
+	for round := 1; ; round++ {
+		job, err := c.startJob(ctx, command, p, false)
+		if err == nil {
+			_, err = c.WaitJob(ctx, job, WaitOptions{})
+			return err
+		}
+		if !IsAmbiguous(err) || round >= maxAmbiguousRounds {
+			return err
+		}
+		vm, gerr := c.GetVirtualMachine(ctx, id)
+		if gerr != nil {
+			return errors.Join(err, gerr)
+		}
+		if vm.State == want {
+			return nil
+		}
+		if vm.State == moving {
+			return c.waitVMState(ctx, id, want)
+		}
+		if serr := c.clock.Sleep(ctx, c.retry.Delay(round, c.rand())); serr != nil {
+			return errors.Join(err, serr)
+		}
 	}
-	_, err = c.WaitJob(ctx, job, WaitOptions{})
-	return err
+}
+
+// waitVMState polls a VM until it reaches state want.
+func (c *Client) waitVMState(ctx context.Context, id, want string) error {
+	start := c.clock.Now()
+	var prev time.Duration
+	for {
+		d := c.poll.Next(prev, c.clock.Now().Sub(start), c.rand())
+		if err := c.clock.Sleep(ctx, d); err != nil {
+			return err
+		}
+		prev = d
+		vm, err := c.GetVirtualMachine(ctx, id)
+		if err != nil {
+			return err
+		}
+		if vm.State == want {
+			return nil
+		}
+		if vm.State != VMStarting && vm.State != VMStopping {
+			return fmt.Errorf("virtual machine %s is %s, expected %s", id, vm.State, want)
+		}
+	}
 }
 
 // DeployParams are the arguments of deployValueVirtualMachine.
@@ -222,29 +263,61 @@ func (c *Client) CreateSnapshot(ctx context.Context, volumeID string) (Job, erro
 	return c.startJob(ctx, "createSnapshot", set(url.Values{}, "volumeid", volumeID), false)
 }
 
-// DeleteSnapshot deletes a snapshot and waits for the job. A snapshot that
-// is already gone is not an error.
+// DeleteSnapshot deletes a snapshot and waits until it is gone. A snapshot
+// that is already gone is not an error. Deleting is safe to repeat, but an
+// unknown outcome is first resolved by looking.
 func (c *Client) DeleteSnapshot(ctx context.Context, id string) error {
-	job, err := c.startJob(ctx, "deleteSnapshot", set(url.Values{}, "id", id), false)
-	if err != nil {
+	for round := 1; ; round++ {
+		job, err := c.startJob(ctx, "deleteSnapshot", set(url.Values{}, "id", id), false)
+		if err == nil {
+			_, err = c.WaitJob(ctx, job, WaitOptions{})
+			if err != nil && IsJobError(err) {
+				if gone, _ := c.snapshotGone(ctx, id); gone {
+					return nil
+				}
+			}
+			return err
+		}
 		if IsNotFound(err) {
 			return nil
 		}
-		if IsAmbiguous(err) {
-			// Look instead of re-sending: gone means done.
-			if _, gerr := c.GetSnapshot(ctx, id); IsNotFound(gerr) {
+		if !IsAmbiguous(err) || round >= maxAmbiguousRounds {
+			return err
+		}
+		// The delete job may have started: give it a couple of minutes
+		// (deleting takes seconds) before asking again.
+		start := c.clock.Now()
+		var prev time.Duration
+		for {
+			gone, gerr := c.snapshotGone(ctx, id)
+			if gerr != nil {
+				return errors.Join(err, gerr)
+			}
+			if gone {
 				return nil
 			}
+			if c.clock.Now().Sub(start) >= scaled(deleteGrace, c.poll.Scale) {
+				break
+			}
+			d := c.poll.Next(prev, c.clock.Now().Sub(start), c.rand())
+			if serr := c.clock.Sleep(ctx, d); serr != nil {
+				return errors.Join(err, serr)
+			}
+			prev = d
 		}
-		return err
 	}
-	_, err = c.WaitJob(ctx, job, WaitOptions{})
-	if err != nil && IsJobError(err) {
-		if _, gerr := c.GetSnapshot(ctx, id); IsNotFound(gerr) {
-			return nil
-		}
+}
+
+// deleteGrace is how long a delete with an unknown outcome is watched
+// before it is sent again.
+const deleteGrace = 2 * time.Minute
+
+func (c *Client) snapshotGone(ctx context.Context, id string) (bool, error) {
+	_, err := c.GetSnapshot(ctx, id)
+	if IsNotFound(err) {
+		return true, nil
 	}
-	return err
+	return false, err
 }
 
 // ---- snapshot policies ----

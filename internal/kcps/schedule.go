@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Schedule is a snapshot policy's timing, as numbers. KCPS takes it as a
@@ -99,4 +100,36 @@ func ParseSchedule(interval, schedule string) (Schedule, error) {
 		s.Day = nums[2]
 	}
 	return s, nil
+}
+
+// javaShortZones are the three-letter ids Java's TimeZone (and so
+// CloudStack) accepts, with the IANA zone they stand for.
+var javaShortZones = map[string]string{
+	"JST": "Asia/Tokyo", "UTC": "UTC", "GMT": "UTC", "EST": "America/New_York", "MST": "America/Denver",
+	"HST": "Pacific/Honolulu", "PST": "America/Los_Angeles", "CST": "America/Chicago", "IST": "Asia/Kolkata",
+	"CTT": "Asia/Shanghai", "ECT": "Europe/Paris", "AET": "Australia/Sydney", "BST": "Asia/Dhaka",
+}
+
+// ValidTimezone accepts an IANA zone name or a Java short id (JST).
+func ValidTimezone(tz string) bool {
+	if _, ok := javaShortZones[tz]; ok {
+		return true
+	}
+	if tz == "" || strings.EqualFold(tz, "local") {
+		return false
+	}
+	_, err := time.LoadLocation(tz)
+	return err == nil
+}
+
+// SameTimezone reports whether two zone names mean the same zone (JST and
+// Asia/Tokyo do).
+func SameTimezone(a, b string) bool {
+	canon := func(s string) string {
+		if z, ok := javaShortZones[strings.ToUpper(s)]; ok {
+			return z
+		}
+		return s
+	}
+	return strings.EqualFold(canon(a), canon(b))
 }

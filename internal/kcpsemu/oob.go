@@ -227,3 +227,25 @@ func (e *Emulator) Scale() float64 { return e.scale }
 func (e *Emulator) SnapshotDuration(sizeGB int64) time.Duration {
 	return e.scaled(e.perGB * float64(max(sizeGB, 1)))
 }
+
+// DeleteVolume removes a volume at once (its snapshots stay, as on KCPS).
+func (e *Emulator) DeleteVolume(id string) error {
+	defer e.lockTick()()
+	if _, ok := e.volumes[id]; !ok {
+		return fmt.Errorf("kcpsemu: no volume %s", id)
+	}
+	delete(e.volumes, id)
+	return nil
+}
+
+// SetPolicySchedule changes a policy's schedule string as stored, as an
+// operator editing it in the Admin Console would (no validation).
+func (e *Emulator) SetPolicySchedule(id, schedule string) error {
+	defer e.lockTick()()
+	p := e.policies[id]
+	if p == nil {
+		return fmt.Errorf("kcpsemu: no policy %s", id)
+	}
+	p.Schedule = schedule
+	return nil
+}
