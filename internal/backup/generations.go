@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/backupctl/terraform-provider-backupctl/internal/archive"
@@ -172,4 +173,39 @@ func RemoveProblems(ctx context.Context, t transport.Transport, probs []Problem)
 		removed = append(removed, p.File)
 	}
 	return removed, nil
+}
+
+// leftoversScript removes, in directory $1, the half-written archives
+// ("*.partial") and the labels files whose archive is gone, except those
+// of generation $2 (the run in progress). It prints what it removed.
+const leftoversScript = `cd -- "$1" 2>/dev/null || exit 0
+for f in *` + archive.PartialSuffix + `; do
+  [ -f "$f" ] || continue
+  case "$f" in "$2".*) continue ;; esac
+  rm -f -- "$f" && printf '%s\n' "$f"
+done
+for f in *` + SidecarSuffix + `; do
+  [ -f "$f" ] || continue
+  [ -e "${f%` + SidecarSuffix + `}" ] && continue
+  case "$f" in "$2".*) continue ;; esac
+  rm -f -- "$f" && printf '%s\n' "$f"
+done`
+
+// CleanLeftovers removes what interrupted runs left in dir: partial
+// archives and labels files without their archive (never those of the
+// generation keepID). The directory belongs to one policy, whose runs
+// never overlap, so anything half-written there is stale. It returns the
+// removed file names.
+func CleanLeftovers(ctx context.Context, t transport.Transport, dir, keepID string) ([]string, error) {
+	res, err := transport.RunOK(ctx, t, transport.Command{Argv: []string{"/bin/sh", "-c", leftoversScript, "sh", dir, keepID}})
+	if err != nil {
+		return nil, fmt.Errorf("clean leftovers in %s: %w", dir, err)
+	}
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(string(res.Stdout)), "\n") {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }

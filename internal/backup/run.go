@@ -468,9 +468,15 @@ func (x *run) prune(ctx context.Context, newID string) {
 	if err == nil {
 		x.res.Pruned, err = Prune(ctx, x.dst, gens, x.p.Keep)
 	}
+	if err == nil {
+		var gone []string
+		if gone, err = CleanLeftovers(ctx, x.dst, x.p.Destination.Path, newID); len(gone) > 0 {
+			s.Output = "leftovers removed: " + strings.Join(gone, ", ")
+		}
+	}
 	s.Duration = time.Since(t0)
 	if len(x.res.Pruned) > 0 {
-		s.Output = "removed " + strings.Join(x.res.Pruned, ", ")
+		s.Output = strings.TrimSpace("removed " + strings.Join(x.res.Pruned, ", ") + "; " + s.Output)
 	}
 	if err != nil {
 		s.Err = err.Error()

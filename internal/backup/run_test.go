@@ -370,3 +370,68 @@ func (f *fixture) local(t *testing.T) transport.Transport {
 	}
 	return l
 }
+
+func TestLeftoversOfInterruptedRunsAreCleaned(t *testing.T) {
+	f := newFixture(t)
+	p := f.policy()
+	res, _ := f.runner.Run(ctx(t), p)
+	if res.Error() != nil {
+		t.Fatal(res.Error())
+	}
+	// What a killed run leaves: a partial archive and its labels file.
+	stale := filepath.Join(f.dst, "smf-proxy-20261101T000000Z-deadbeef.tar.gz")
+	mustWrite(t, stale+archive.PartialSuffix, "half", 0o600)
+	mustWrite(t, stale+SidecarSuffix, `{"id":"x"}`, 0o644)
+	// A labels file whose archive exists stays.
+	res, _ = f.runner.Run(ctx(t), p)
+	if res.Error() != nil {
+		t.Fatal(res.Error())
+	}
+	for _, p := range []string{stale + archive.PartialSuffix, stale + SidecarSuffix} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Fatalf("%s not cleaned", p)
+		}
+	}
+	for _, g := range []string{res.Generation.File} {
+		if _, err := os.Stat(SidecarPath(g)); err != nil {
+			t.Fatalf("labels of a live generation removed: %v", err)
+		}
+	}
+	gens, _, _ := Generations(ctx(t), f.local(t), f.dst, archive.VerifySize)
+	if len(gens) != 2 || gens[0].Sidecar == nil || gens[1].Sidecar == nil {
+		t.Fatalf("generations after cleaning: %+v", gens)
+	}
+}
+
+func TestRemoveAllAndRemoveProblems(t *testing.T) {
+	f := newFixture(t)
+	p := f.policy()
+	var files []string
+	for i := 0; i < 2; i++ {
+		res, _ := f.runner.Run(ctx(t), p)
+		if res.Error() != nil {
+			t.Fatal(res.Error())
+		}
+		files = append(files, res.Generation.File)
+	}
+	if err := os.Truncate(files[0], 3); err != nil {
+		t.Fatal(err)
+	}
+	_, probs, _ := Generations(ctx(t), f.local(t), f.dst, archive.VerifySize)
+	removed, err := RemoveProblems(ctx(t), f.local(t), probs)
+	if err != nil || len(removed) != 1 || removed[0] != files[0] {
+		t.Fatalf("RemoveProblems: %v %v", removed, err)
+	}
+	for _, s := range []string{files[0], archive.ManifestPath(files[0]), SidecarPath(files[0])} {
+		if _, err := os.Stat(s); !os.IsNotExist(err) {
+			t.Fatalf("%s survived", s)
+		}
+	}
+	ids, err := RemoveAll(ctx(t), f.local(t), f.dst)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("RemoveAll: %v %v", ids, err)
+	}
+	if _, err := os.Stat(f.dst); !os.IsNotExist(err) {
+		t.Fatal("the emptied destination directory is still there")
+	}
+}
