@@ -24,6 +24,8 @@ import (
 	"github.com/backupctl/terraform-provider-backupctl/internal/apps"
 	"github.com/backupctl/terraform-provider-backupctl/internal/backup"
 	"github.com/backupctl/terraform-provider-backupctl/internal/backup/backuptest"
+	"github.com/backupctl/terraform-provider-backupctl/internal/gdsemu"
+	"github.com/backupctl/terraform-provider-backupctl/internal/kcpsemu"
 	"github.com/backupctl/terraform-provider-backupctl/internal/sshdtest"
 	"github.com/backupctl/terraform-provider-backupctl/internal/transport"
 )
@@ -483,6 +485,340 @@ resource "backupctl_restore_from_snapshot" "drill" {
 				statecheck.ExpectKnownValue(rfsAddr, tfjsonpath.New("verified"), knownvalue.Bool(true)),
 				statecheck.ExpectKnownValue(rfsAddr, tfjsonpath.New("report"), knownvalue.StringRegexp(regexp.MustCompile(`Only a backup of the same server group`))),
 			},
+		}},
+	})
+}
+
+// ---- gds ----
+
+func rfsGDSLayout() gdsemu.Config {
+	return gdsemu.Config{
+		Nodes:        []string{"node1"},
+		CopyRateMBps: 500,
+		Classes: []gdsemu.ClassConfig{{
+			Name: "Class1",
+			Groups: []gdsemu.GroupConfig{
+				{Name: "Group1", Disks: []string{"Disk1", "Disk2"}, Volumes: []gdsemu.VolumeConfig{{Name: "Volume1", SizeMB: 50}}},
+				{Name: "Group2", Disks: []string{"Disk3", "Disk4"}, Volumes: []gdsemu.VolumeConfig{{Name: "Volume2", SizeMB: 50}}},
+			},
+		}},
+	}
+}
+
+// rfsGDSParted is an emulator where Volume2 was joined to Volume1 and
+// parted: it holds a snapshot.
+func rfsGDSParted(t *testing.T) *gdsemu.Emu {
+	emu := gdsemu.StartT(t, rfsGDSLayout())
+	emu.MustRun(t, "sdxvolume", "-F", "-c", "Class1", "-v", "Volume2")
+	emu.MustRun(t, "sdxproxy", "Join", "-c", "Class1", "-m", "Volume1", "-p", "Volume2", "-e", "waitsync")
+	emu.MustRun(t, "sdxproxy", "Part", "-c", "Class1", "-p", "Volume2")
+	if err := gdsemu.ResetCalls(emu.Root); err != nil {
+		t.Fatal(err)
+	}
+	return emu
+}
+
+func rfsSdxChanges(emu *gdsemu.Emu) []string {
+	var out []string
+	for _, c := range emu.Calls() {
+		if !strings.HasPrefix(c, "sdxinfo") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// sdxproxy Restore over SSH between the quiesce commands, verified on the
+// GDS host; RPO from snapshot_time; destroy leaves the pair as it is.
+func TestAccRestore_gdsInPlaceOverSSH(t *testing.T) {
+	testAccPreCheck(t)
+	emu := rfsGDSParted(t)
+	s := sshdtest.StartT(t)
+	env := emu.HostEnv()
+	log := filepath.Join(emu.Root, gdsemu.CallsFile)
+	parted := time.Now().Add(-20 * time.Minute).UTC().Format(time.RFC3339)
+	cfg := fmt.Sprintf(`
+provider "backupctl" {
+  hosts = {
+    gds1 = {
+      address          = %q
+      user             = %q
+      private_key      = %q
+      known_hosts_file = %q
+      env = {
+        PATH        = %q
+        GDSEMU_ROOT = %q
+      }
+    }
+  }
+}
+resource "backupctl_restore_from_snapshot" "drill" {
+  gds = {
+    host          = "gds1"
+    class         = "Class1"
+    proxy         = "Volume2"
+    snapshot_time = %q
+    quiesce = {
+      before = ["echo umount-master >> %s"]
+      after  = ["echo mount-master >> %s"]
+    }
+  }
+  mode    = "in_place"
+  confirm = "gds1/Class1/Volume2"
+  max_rpo = "1h"
+  verify = {
+    commands = ["test \"$RESTORE_MASTER_DEVICE\" = /dev/sfdsk/Class1/dsk/Volume1", "sdxinfo -S -c Class1 -o Volume1 | grep -qv COPY"]
+  }
+}
+`, s.Addr, s.User, s.ClientKey, s.KnownHostsFile, env["PATH"], env[gdsemu.EnvRoot], parted, log, log)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			// An in_place restore is not undone: the pair stays parted and
+			// nothing ran at destroy.
+			if c := rfsSdxChanges(emu); len(c) != 3 {
+				return fmt.Errorf("calls after destroy: %q", c)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(rfsAddr, tfjsonpath.New("verified"), knownvalue.Bool(true)),
+				statecheck.ExpectKnownValue(rfsAddr, tfjsonpath.New("id"), knownvalue.StringExact("gds:gds1/Class1/Volume2")),
+				statecheck.ExpectKnownValue(rfsAddr, tfjsonpath.New("rpo_seconds"), rfsBetween(1150, 1500)),
+			},
+			Check: func(*terraform.State) error {
+				got := strings.Join(rfsSdxChanges(emu), "\n")
+				want := "umount-master\nsdxproxy Restore -c Class1 -p Volume2 -e nowaitsync\nmount-master"
+				if got != want {
+					return fmt.Errorf("calls:\n%s\nwant\n%s", got, want)
+				}
+				return nil
+			},
+		}},
+	})
+}
+
+// A joined pair holds no snapshot: refused with a clear error, no Restore.
+func TestAccRestore_gdsJoinedRefused(t *testing.T) {
+	testAccPreCheck(t)
+	emu := rfsGDSParted(t)
+	emu.MustRun(t, "sdxvolume", "-F", "-c", "Class1", "-v", "Volume2")
+	emu.MustRun(t, "sdxproxy", "Rejoin", "-c", "Class1", "-p", "Volume2", "-e", "waitsync")
+	if err := gdsemu.ResetCalls(emu.Root); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", emu.BinDir+":"+os.Getenv("PATH"))
+	t.Setenv(gdsemu.EnvRoot, emu.Root)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: `
+resource "backupctl_restore_from_snapshot" "drill" {
+  gds = {
+    host  = "local"
+    class = "Class1"
+    proxy = "Volume2"
+    quiesce = { before = ["false"] }
+  }
+  mode    = "in_place"
+  confirm = "local/Class1/Volume2"
+}
+`,
+			ExpectError: regexp.MustCompile(`(?s)Restore refused.*Volume1 and proxy Volume2 are\s+joined.*part the pair\s+first`),
+		}},
+	})
+	if c := rfsSdxChanges(emu); len(c) != 0 {
+		t.Fatalf("refused restore changed something: %q", c)
+	}
+}
+
+// ---- kcps ----
+
+const (
+	rfsSnapRoot = "ab000000-0000-4000-8000-000000000001"
+	rfsSnapData = "ab000000-0000-4000-8000-000000000002"
+	rfsSnapWest = "ab000000-0000-4000-8000-000000000003"
+	rfsVolWest  = "9e5f6071-0000-4000-8000-000000000998"
+)
+
+// rfsKCPS starts the emulator with a ROOT and a data snapshot of web01 (zone
+// east) and a data snapshot in zone west; it returns the provider block.
+func rfsKCPS(t *testing.T) (*kcpsemu.Server, string) {
+	cfg := kcpsemu.DefaultConfig()
+	cfg.TimeScale = 0.0005
+	cfg.Volumes = append(cfg.Volumes, kcpsemu.Volume{ID: rfsVolWest, Name: "DATA-west", Account: kcpsemu.DemoAccount,
+		ZoneID: kcpsemu.DemoZoneWest, SizeGB: 10})
+	taken := time.Now().Add(-90 * time.Minute)
+	cfg.Snapshots = []kcpsemu.Snapshot{
+		{ID: rfsSnapRoot, VolumeID: kcpsemu.DemoVolWebRoot, Created: taken},
+		{ID: rfsSnapData, VolumeID: kcpsemu.DemoVolWebData, Created: taken},
+		{ID: rfsSnapWest, VolumeID: rfsVolWest, Created: taken},
+	}
+	s := kcpsemu.StartT(t, cfg)
+	t.Setenv(envKCPSPollScale, "0.0005")
+	return s, fmt.Sprintf(`
+provider "backupctl" {
+  kcps = {
+    endpoint   = %q
+    api_key    = %q
+    secret_key = %q
+  }
+}
+`, s.Endpoint, kcpsemu.DemoAPIKey, kcpsemu.DemoSecretKey)
+}
+
+func rfsKCPSConfig(provider, data, extra string) string {
+	return provider + fmt.Sprintf(`
+resource "backupctl_restore_from_snapshot" "drill" {
+  kcps = {
+    root_snapshot_id    = %q
+    data_snapshot_ids   = [%q]
+    name                = "web01-drill"
+    service_offering_id = %q
+    network_id          = %q
+    os_type_id          = %q
+  }
+  max_rpo = "2h"
+  %s
+}
+`, rfsSnapRoot, data, kcpsemu.DemoServiceOffering, kcpsemu.DemoNetworkEast, kcpsemu.DemoOSType, extra)
+}
+
+// rfsKCPSLeft lists what a drill named web01-drill left in the emulator.
+func rfsKCPSLeft(s *kcpsemu.Server) []string {
+	out := append([]string{}, s.TemplateIDs()...)
+	for _, v := range s.VMs() {
+		if v.Name == "web01-drill" {
+			out = append(out, "vm "+v.ID+" "+v.State)
+		}
+	}
+	for _, v := range s.Volumes() {
+		if strings.HasPrefix(v.Name, "web01-drill") || strings.HasPrefix(v.Name, "ROOT-web01-drill") {
+			out = append(out, "volume "+v.Name)
+		}
+	}
+	return out
+}
+
+func rfsKCPSClean(s *kcpsemu.Server) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if l := rfsKCPSLeft(s); len(l) > 0 {
+			return fmt.Errorf("left behind: %v", l)
+		}
+		return nil
+	}
+}
+
+// Template from the ROOT snapshot, VM, volume from the data snapshot,
+// attached, running; verified; destroy removes it all. Then the drill's
+// leftovers are adopted by import (as after a lost state) and destroyed.
+func TestAccRestore_kcpsDrill(t *testing.T) {
+	testAccPreCheck(t)
+	s, provider := rfsKCPS(t)
+	cfg := rfsKCPSConfig(provider, rfsSnapData, `verify = { commands = ["test -n \"$RESTORE_VM_ID\"", "test \"$RESTORE_VM_NAME\" = web01-drill"] }`)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		CheckDestroy:             rfsKCPSClean(s),
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(rfsAddr, tfjsonpath.New("verified"), knownvalue.Bool(true)),
+				statecheck.ExpectKnownValue(rfsAddr, tfjsonpath.New("id"), knownvalue.StringExact("kcps:web01-drill")),
+				statecheck.ExpectKnownValue(rfsAddr, tfjsonpath.New("rpo_seconds"), rfsBetween(5350, 5700)),
+			},
+			Check: func(*terraform.State) error {
+				var vm kcpsemu.VMInfo
+				for _, v := range s.VMs() {
+					if v.Name == "web01-drill" {
+						vm = v
+					}
+				}
+				if vm.State != "Running" || vm.ZoneID != kcpsemu.DemoZoneEast {
+					return fmt.Errorf("vm %+v", vm)
+				}
+				n := 0
+				for _, v := range s.Volumes() {
+					if v.VMID == vm.ID {
+						n++
+					}
+				}
+				if n != 2 || len(s.TemplateIDs()) != 1 || s.Calls("queryExAsyncJobResult") == 0 {
+					return fmt.Errorf("%d volumes attached, templates %v", n, s.TemplateIDs())
+				}
+				return nil
+			},
+		}, {
+			// Forget the drill without destroying it (a lost state).
+			Config: provider + `
+removed {
+  from = backupctl_restore_from_snapshot.drill
+  lifecycle { destroy = false }
+}
+`,
+			Check: func(*terraform.State) error {
+				if len(rfsKCPSLeft(s)) != 4 {
+					return fmt.Errorf("forgotten drill should still exist: %v", rfsKCPSLeft(s))
+				}
+				return nil
+			},
+		}, {
+			// Adopt its leftovers by import; the final destroy removes them.
+			Config:             cfg,
+			ResourceName:       rfsAddr,
+			ImportState:        true,
+			ImportStateId:      "kcps:web01-drill",
+			ImportStatePersist: true,
+			ImportStateCheck: func(is []*terraform.InstanceState) error {
+				if len(is) != 1 || is[0].Attributes["kcps.name"] != "web01-drill" || is[0].Attributes["mode"] != "drill" {
+					return fmt.Errorf("imported %v", is)
+				}
+				return nil
+			},
+		}},
+	})
+}
+
+func TestAccRestore_kcpsCrossZoneRefused(t *testing.T) {
+	testAccPreCheck(t)
+	s, provider := rfsKCPS(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      rfsKCPSConfig(provider, rfsSnapWest, ""),
+			ExpectError: regexp.MustCompile(`(?s)Restore refused.*cross-zone restore.*only\s+in\s+the\s+site\s+where`),
+		}},
+	})
+	for _, c := range []string{"createTemplate", "deployValueVirtualMachine", "createVolume"} {
+		if n := s.Calls(c); n != 0 {
+			t.Errorf("%s called %d times for a refused restore", c, n)
+		}
+	}
+}
+
+// The VM's creation fails midway: the template made for it (and the VM
+// left in Error) are removed at once; nothing is left after destroy.
+func TestAccRestore_kcpsDeployFailureCleansUp(t *testing.T) {
+	testAccPreCheck(t)
+	s, provider := rfsKCPS(t)
+	s.FailJobs("deployValueVirtualMachine", 1)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		CheckDestroy:             rfsKCPSClean(s),
+		Steps: []resource.TestStep{{
+			Config:      rfsKCPSConfig(provider, rfsSnapData, ""),
+			ExpectError: regexp.MustCompile(`(?s)Restore failed.*deployValueVirtualMachine`),
+		}, {
+			PreConfig: func() {
+				if s.Calls("createTemplate") != 1 || s.Calls("deleteTemplate") != 1 {
+					t.Errorf("createTemplate %d, deleteTemplate %d", s.Calls("createTemplate"), s.Calls("deleteTemplate"))
+				}
+				if l := rfsKCPSLeft(s); len(l) > 0 {
+					t.Errorf("left after the failed drill: %v", l)
+				}
+			},
+			Config: provider,
 		}},
 	})
 }
