@@ -14,10 +14,29 @@ import (
 	"github.com/backupctl/terraform-provider-backupctl/internal/sshdtest"
 )
 
-// hostName gives each test its own host name, so that the process-wide
-// counters (Snapshot) of parallel tests do not mix.
+var (
+	hostNamesMu sync.Mutex
+	hostNames   = map[*testing.T]string{}
+	hostSeq     int
+)
+
+// hostName gives each test (and each run of it, under -count) its own host
+// name, so that the process-wide counters (Snapshot) do not mix.
 func hostName(t *testing.T) string {
-	return strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
+	hostNamesMu.Lock()
+	defer hostNamesMu.Unlock()
+	if n, ok := hostNames[t]; ok {
+		return n
+	}
+	hostSeq++
+	n := fmt.Sprintf("%s#%d", strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()), hostSeq)
+	hostNames[t] = n
+	t.Cleanup(func() {
+		hostNamesMu.Lock()
+		defer hostNamesMu.Unlock()
+		delete(hostNames, t)
+	})
+	return n
 }
 
 // newSSH returns an SSH transport logging in to s with its client key and

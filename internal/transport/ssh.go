@@ -386,6 +386,7 @@ func (s *SSH) authMethods() (m []ssh.AuthMethod, done func(), err error) {
 func (s *SSH) session(ctx context.Context) (*sshConn, *ssh.Session, error) {
 	var stale *sshConn
 	wait := 20 * time.Millisecond
+	idleRefusals := 0
 	for {
 		c, err := s.conn(ctx, stale)
 		if err != nil {
@@ -401,9 +402,13 @@ func (s *SSH) session(ctx context.Context) (*sshConn, *ssh.Session, error) {
 		var oce *ssh.OpenChannelError
 		if errors.As(err, &oce) {
 			// OpenSSH gives no telling reason (9.2: "connect failed"); that
-			// sessions are open on this connection is what tells.
+			// sessions are open on this connection is what tells. With none
+			// open, the server may still be freeing ones just closed: a
+			// few tries, then it is a real refusal.
 			if c.active.Load() == 0 {
-				return nil, nil, fmt.Errorf("host %q: the server refused a session: %w", s.cfg.Name, err)
+				if idleRefusals++; idleRefusals > 4 {
+					return nil, nil, fmt.Errorf("host %q: the server refused a session: %w", s.cfg.Name, err)
+				}
 			}
 			// Wake when a session of ours ends; the timer covers a server
 			// that frees its slot a moment after our side did.
