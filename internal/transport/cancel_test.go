@@ -46,44 +46,46 @@ func TestCancelKillsProcess(t *testing.T) {
 
 // The children of a shell die with it: the whole process group is killed.
 func TestCancelKillsShellAndChild(t *testing.T) {
-	bothTransports(t, func(t *testing.T, tr Transport) {
-		dir := t.TempDir()
-		pidfile := filepath.Join(dir, "pid")
-		after := filepath.Join(dir, "after")
-		script := `echo $$ > "$1"; sleep 300; echo x; touch "$2"`
-		var child int
-		killAtCleanup(t, pidfile)
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		out := &syncBuffer{}
-		done := make(chan error, 1)
-		go func() {
-			_, err := tr.Run(ctx, Command{Argv: []string{"/bin/sh", "-c", script, "sh", pidfile, after}, Stdout: out})
-			done <- err
-		}()
-		waitFor(t, "the shell and its sleep", func() bool {
-			if pid := readPid(pidfile); pid > 0 {
-				if c := childrenOf(pid); len(c) == 1 {
-					child = c[0]
-					return true
-				}
+	bothTransports(t, cancelShellAndChild)
+}
+
+func cancelShellAndChild(t *testing.T, tr Transport) {
+	dir := t.TempDir()
+	pidfile := filepath.Join(dir, "pid")
+	after := filepath.Join(dir, "after")
+	script := `echo $$ > "$1"; sleep 300; echo x; touch "$2"`
+	var child int
+	killAtCleanup(t, pidfile)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		_, err := tr.Run(ctx, Command{Argv: []string{"/bin/sh", "-c", script, "sh", pidfile, after}, Stdout: out})
+		done <- err
+	}()
+	waitFor(t, "the shell and its sleep", func() bool {
+		if pid := readPid(pidfile); pid > 0 {
+			if c := childrenOf(pid); len(c) == 1 {
+				child = c[0]
+				return true
 			}
-			return false
-		})
-		shell := readPid(pidfile)
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Fatalf("Run after cancel: %v", err)
 		}
-		waitFor(t, "the shell to be gone", func() bool { return gone(shell) })
-		waitFor(t, "the shell's child to be gone", func() bool { return gone(child) })
-		if out.String() != "" {
-			t.Fatalf("the shell went on after the kill: %q", out.String())
-		}
-		if _, err := os.Stat(after); err == nil {
-			t.Fatal("the shell went on after the kill")
-		}
+		return false
 	})
+	shell := readPid(pidfile)
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run after cancel: %v", err)
+	}
+	waitFor(t, "the shell to be gone", func() bool { return gone(shell) })
+	waitFor(t, "the shell's child to be gone", func() bool { return gone(child) })
+	if out.String() != "" {
+		t.Fatalf("the shell went on after the kill: %q", out.String())
+	}
+	if _, err := os.Stat(after); err == nil {
+		t.Fatal("the shell went on after the kill")
+	}
 }
 
 // Cancelling while the command is reading a stream that never ends.

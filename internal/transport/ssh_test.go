@@ -312,6 +312,8 @@ func TestSSHSudo(t *testing.T) {
 		if res.ExitStatus != 0 || string(res.Stdout) != "0 1\n" {
 			t.Fatalf("sudo run: %+v", res)
 		}
+		// A cancelled command under sudo is killed too, with its children.
+		cancelShellAndChild(t, tr)
 		return
 	}
 	if res.ExitStatus != 127 || !strings.Contains(string(res.Stderr), "sudo") {
