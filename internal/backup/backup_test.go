@@ -93,7 +93,7 @@ func TestNaming(t *testing.T) {
 	if !strings.HasPrefix(id, "arms_proxy-20261121T213000Z-") || len(id) != len("arms_proxy-20261121T213000Z-")+8 {
 		t.Fatalf("id %q", id)
 	}
-	if NewID("/b/x", now) == NewID("/b/x", now) {
+	if a, b := NewID("/b/x", now), NewID("/b/x", now); a == b {
 		t.Fatal("two ids in the same second are equal")
 	}
 	f := FilePath("/backup/p", id, archive.FormatTarZst)

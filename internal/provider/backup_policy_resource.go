@@ -104,12 +104,6 @@ type destinationModel struct {
 }
 
 var (
-	strList = types.ListType{ElemType: types.StringType}
-
-	databaseAttrTypes = map[string]attr.Type{
-		"engine": types.StringType, "host": types.StringType, "port": types.Int64Type, "user": types.StringType,
-		"password": types.StringType, "databases": strList, "bin_dir": types.StringType, "options": strList,
-	}
 	destinationAttrTypes = map[string]attr.Type{
 		"host": types.StringType, "path": types.StringType, "format": types.StringType,
 	}

@@ -104,7 +104,7 @@ func (p *Postgres) initdb() error {
 	if err := os.WriteFile(pwfile, []byte(p.Password+"\n"), 0o600); err != nil {
 		return err
 	}
-	defer os.Remove(pwfile)
+	defer func() { _ = os.Remove(pwfile) }()
 	if err := chown(p.owner, pwfile); err != nil {
 		return err
 	}
