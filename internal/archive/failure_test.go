@@ -8,10 +8,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/backupctl/terraform-provider-backupctl/internal/transport"
 )
@@ -316,5 +318,61 @@ func TestVerifyDetectsDamage(t *testing.T) {
 	sort.Strings(names)
 	if got := strings.Join(names, " "); got != "edited.tar.gz flipped.tar.gz truncated.tar.gz" {
 		t.Errorf("listed %q", got)
+	}
+}
+
+// cancelAfter is a destination that cancels the caller's context once n
+// bytes of the archive arrived.
+type cancelAfter struct {
+	transport.Local
+	n      int64
+	cancel context.CancelFunc
+}
+
+type cancellingReader struct {
+	r      io.Reader
+	n      int64
+	cancel context.CancelFunc
+}
+
+func (c *cancellingReader) Read(p []byte) (int, error) {
+	k, err := c.r.Read(p)
+	c.n -= int64(k)
+	if c.n <= 0 {
+		c.cancel()
+	}
+	return k, err
+}
+
+func (c *cancelAfter) Run(ctx context.Context, cmd transport.Command) (transport.Result, error) {
+	if cmd.Stdin != nil {
+		cmd.Stdin = &cancellingReader{r: cmd.Stdin, n: c.n, cancel: c.cancel}
+	}
+	return c.Local.Run(ctx, cmd)
+}
+
+// Cancelling mid-stream stops Create promptly, leaves nothing listed and
+// no goroutine behind.
+func TestCancelMidStream(t *testing.T) {
+	tree := noisyTree(t, 12<<20)
+	dir := t.TempDir()
+	before := runtime.NumGoroutine()
+	for _, f := range []Format{FormatTarGz, FormatTarZst} {
+		ctx, cancel := context.WithCancel(context.Background())
+		p := filepath.Join(dir, "cancelled"+f.Ext())
+		_, err := Create(ctx, local, &cancelAfter{n: 1 << 20, cancel: cancel}, p, CreateOptions{Paths: []string{tree}, Format: f})
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: want context.Canceled, got %v", f, err)
+		}
+		assertNoGeneration(t, local, p)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before+2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before+2 {
+		buf := make([]byte, 1<<20)
+		t.Errorf("%d goroutines before, %d after:\n%s", before, n, buf[:runtime.Stack(buf, true)])
 	}
 }

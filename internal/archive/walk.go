@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/user"
@@ -82,7 +83,7 @@ func (w *walker) visit(abs, name string, fi fs.FileInfo, excl bool) error {
 		if err != nil {
 			return err
 		}
-		_, err = w.b.add(cleanHeader(name, h), f)
+		_, err = w.b.add(cleanHeader(name, h), ctxReader{w.ctx, f})
 		f.Close()
 		return err
 	case mode&fs.ModeSymlink != 0:
@@ -136,6 +137,19 @@ func (w *walker) children(abs, name string, excl bool) error {
 		}
 	}
 	return nil
+}
+
+// ctxReader stops a long file copy when ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // idNames caches user and group names by id.
