@@ -490,12 +490,14 @@ func (s *SSH) Run(ctx context.Context, cmd Command) (Result, error) {
 	case werr = <-waited:
 	case <-ctx.Done():
 		kill()
+		var res Result
 		select {
 		case <-ended:
+			collect(&res)
 		case <-time.After(5 * time.Second):
+			// A hung connection: x/crypto's copiers may still write into
+			// the capture buffers, so nothing is collected.
 		}
-		var res Result
-		collect(&res)
 		return res, fmt.Errorf("host %q: %s: %w", s.cfg.Name, cmd.Argv[0], ctx.Err())
 	}
 	sniff.flush()
