@@ -578,6 +578,7 @@ func (r *restoreResource) build(ctx context.Context, m *restoreModel, d *diag.Di
 		Trigger: m.Trigger.ValueString(),
 		Now:     r.data.Now,
 		Hosts:   func(name string) (transport.Transport, error) { return r.data.Transport(name) },
+		Secrets: r.data.Secrets(),
 	}
 	if rfsKnown(m.MaxRPO) {
 		spec.Limits.MaxRPO, _ = restore.ParseLimit(m.MaxRPO.ValueString())
@@ -679,7 +680,10 @@ func (r *restoreResource) Create(ctx context.Context, req resource.CreateRequest
 	if k, ok := src.(*restore.KCPS); ok && zone == "" {
 		zone = k.Zone()
 	}
-	rfsFill(&m, res)
+	rfsFill(&m, res, r.data.Secrets())
+	if err != nil {
+		err = rfsMaskedError{err: err, secrets: r.data.Secrets()}
+	}
 	if err != nil && !res.Began && len(res.Created) == 0 {
 		// Refused before anything changed: no resource comes to exist.
 		rfsAddError(&resp.Diagnostics, err, res, spec.Mode)
@@ -695,7 +699,17 @@ func (r *restoreResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 }
 
-func rfsFill(m *restoreModel, res restore.Result) {
+// rfsMaskedError hides configured secrets in an error's message, keeping
+// the chain for errors.As.
+type rfsMaskedError struct {
+	err     error
+	secrets []string
+}
+
+func (e rfsMaskedError) Error() string { return transport.Mask(e.err.Error(), nonEmpty(e.secrets)...) }
+func (e rfsMaskedError) Unwrap() error { return e.err }
+
+func rfsFill(m *restoreModel, res restore.Result, secrets []string) {
 	m.StartedAt = types.StringValue(res.StartedAt.UTC().Format(time.RFC3339))
 	m.FinishedAt = types.StringValue(res.FinishedAt.UTC().Format(time.RFC3339))
 	m.RTOSeconds = types.Int64Value(res.RTOSeconds())
@@ -704,7 +718,8 @@ func rfsFill(m *restoreModel, res restore.Result) {
 		m.RPOSeconds = types.Int64Value(res.RPOSeconds())
 	}
 	m.Verified = types.BoolValue(res.Verified)
-	m.Report = types.StringValue(res.Report.JSON())
+	// The report holds command output: no configured secret goes to state.
+	m.Report = types.StringValue(transport.Mask(res.Report.JSON(), nonEmpty(secrets)...))
 }
 
 // rfsAddError turns a failed restore into one clear diagnostic.

@@ -296,6 +296,17 @@ resource "backupctl_restore_from_snapshot" "drill" {
 				statecheck.ExpectKnownValue(rfsAddr, tfjsonpath.New("verified"), knownvalue.Bool(true)),
 				statecheck.ExpectKnownValue(rfsAddr, tfjsonpath.New("rpo_seconds"), rfsBetween(49*3600, 50*3600)),
 			},
+		}, {
+			// The drill's target removed out of band: refresh drops the
+			// drill and the plan runs it again.
+			PreConfig: func() {
+				if err := os.RemoveAll(target); err != nil {
+					t.Fatal(err)
+				}
+			},
+			Config:             cfg("72h"),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
 		}},
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"sync"
 	"time"
+
+	"github.com/backupctl/terraform-provider-backupctl/internal/transport"
 )
 
 // Source kinds.
@@ -102,6 +104,15 @@ type Recorder struct {
 	mu  sync.Mutex
 	now func() time.Time
 	rep *Report
+	// secrets are masked in everything recorded (command output, errors).
+	secrets []string
+}
+
+func (r *Recorder) mask(s string) string {
+	if len(r.secrets) == 0 || s == "" {
+		return s
+	}
+	return transport.Mask(s, r.secrets...)
 }
 
 // NewRecorder starts a report; now is the clock.
@@ -130,9 +141,9 @@ func (r *Recorder) Step(name, host string, fn func() (string, error)) error {
 	start := r.Now()
 	detail, err := fn()
 	end := r.Now()
-	s := Step{Name: name, Host: host, StartedAt: start, Seconds: seconds(end.Sub(start)), Status: StatusOK, Detail: detail}
+	s := Step{Name: r.mask(name), Host: host, StartedAt: start, Seconds: seconds(end.Sub(start)), Status: StatusOK, Detail: r.mask(detail)}
 	if err != nil {
-		s.Status, s.Error = StatusFailed, err.Error()
+		s.Status, s.Error = StatusFailed, r.mask(err.Error())
 	}
 	r.mu.Lock()
 	r.rep.Steps = append(r.rep.Steps, s)
@@ -144,18 +155,19 @@ func (r *Recorder) Step(name, host string, fn func() (string, error)) error {
 func (r *Recorder) Skip(name, host, why string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.rep.Steps = append(r.rep.Steps, Step{Name: name, Host: host, StartedAt: r.now().UTC(), Status: StatusSkipped, Detail: why})
+	r.rep.Steps = append(r.rep.Steps, Step{Name: r.mask(name), Host: host, StartedAt: r.now().UTC(), Status: StatusSkipped, Detail: r.mask(why)})
 }
 
 // Check records a check.
 func (r *Recorder) Check(name string, ok bool, detail string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.rep.Checks = append(r.rep.Checks, Check{Name: name, OK: ok, Detail: detail})
+	r.rep.Checks = append(r.rep.Checks, Check{Name: r.mask(name), OK: ok, Detail: r.mask(detail)})
 }
 
 // Note adds a note once.
 func (r *Recorder) Note(s string) {
+	s = r.mask(s)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, n := range r.rep.Notes {

@@ -48,6 +48,8 @@ type Spec struct {
 	// OnCreate hears about every object as soon as it exists, so that the
 	// caller can keep it for destroy even if the restore dies afterwards.
 	OnCreate func(Object)
+	// Secrets are masked in the report (command output, errors).
+	Secrets []string
 }
 
 // Run is the state of one restore, handed to the source.
@@ -128,6 +130,11 @@ func Do(ctx context.Context, src Source, spec Spec) (Result, error) {
 		rep.Source["trigger"] = spec.Trigger
 	}
 	rec := NewRecorder(now, rep)
+	for _, s := range spec.Secrets {
+		if s != "" {
+			rec.secrets = append(rec.secrets, s)
+		}
+	}
 	r := &Run{Spec: spec, Rec: rec}
 	res := Result{StartedAt: rec.Now()}
 	rec.update(func(p *Report) { p.StartedAt = res.StartedAt })
@@ -148,7 +155,7 @@ func Do(ctx context.Context, src Source, spec Spec) (Result, error) {
 			p.RTOSeconds = &rto
 			p.Verified = res.Verified
 			if err != nil {
-				p.Error = err.Error()
+				p.Error = rec.mask(err.Error())
 			}
 		})
 		res.Report = rec.Report()
