@@ -356,7 +356,9 @@ func (a *Archive) Restore(ctx context.Context, r *Run) error {
 			err = a.extract(ctx, r, from, to)
 		}
 		// Services stopped for the restore come back, whatever happened.
-		serr := commandList{Label: "start", Cmds: start, All: true}.run(context.WithoutCancel(ctx), r.Rec, r.Hosts, to, env)
+		fctx, cancel := finalContext(ctx)
+		defer cancel()
+		serr := commandList{Label: "start", Cmds: start, All: true}.run(fctx, r.Rec, r.Hosts, to, env)
 		return errors.Join(err, serr)
 	}
 	if len(stop)+len(start) > 0 {

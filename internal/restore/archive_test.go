@@ -365,3 +365,31 @@ func TestCheckTreeFindsDamage(t *testing.T) {
 		}
 	}
 }
+
+// The context ends while a stop command runs: nothing is extracted, and
+// the start commands still run (a stopped service must come back).
+func TestArchiveInPlaceStartRunsAfterCancel(t *testing.T) {
+	local := &transport.Local{}
+	dir := t.TempDir()
+	app := writeTree(t, filepath.Join(dir, "src"))
+	file := makeGeneration(t, local, filepath.Join(dir, "backups"), time.Now(), "", nil, app)
+	live := filepath.Join(dir, "live")
+	if err := os.MkdirAll(live, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	marker := filepath.Join(dir, "started")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	res, err := Do(ctx, &Archive{FromHost: "local", File: file, TargetHost: "local", TargetPath: live, Overwrite: true,
+		Stop: []string{"sleep 20"}, Start: []string{"touch " + marker}},
+		Spec{Mode: ModeInPlace, Confirm: ArchiveIdentity("local", live), Hosts: hostsOf(local)})
+	if err == nil || !strings.Contains(err.Error(), "stop command 1 failed") {
+		t.Fatalf("err = %v", err)
+	}
+	if !exists(marker) {
+		t.Fatalf("start did not run after the cancel:\n%s", res.Report.JSON())
+	}
+	if ents, _ := os.ReadDir(live); len(ents) != 0 {
+		t.Fatalf("extracted after a failed stop: %v", ents)
+	}
+}

@@ -120,7 +120,9 @@ func (g *GDS) Restore(ctx context.Context, r *Run) error {
 		})
 	}
 	if len(g.QuiesceBefore) > 0 || len(g.QuiesceAfter) > 0 {
-		aerr := commandList{Label: "quiesce.after", Cmds: g.QuiesceAfter, All: true}.run(context.WithoutCancel(ctx), r.Rec, r.Hosts, c.T, env)
+		fctx, cancel := finalContext(ctx)
+		defer cancel()
+		aerr := commandList{Label: "quiesce.after", Cmds: g.QuiesceAfter, All: true}.run(fctx, r.Rec, r.Hosts, c.T, env)
 		err = errors.Join(err, aerr)
 	}
 	if err == nil {

@@ -9,6 +9,16 @@ import (
 	"github.com/backupctl/terraform-provider-backupctl/internal/transport"
 )
 
+// FinalTimeout bounds what runs even after the restore's context ended:
+// start and quiesce.after commands (a service stopped for the restore must
+// come back) and the removal of what a failed drill created.
+var FinalTimeout = 30 * time.Minute
+
+// finalContext outlives ctx's cancellation, for at most FinalTimeout.
+func finalContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), FinalTimeout)
+}
+
 // Source is one kind of restore (archive, gds, kcps).
 type Source interface {
 	// Kind is KindArchive, KindGDS or KindKCPS.
@@ -202,7 +212,9 @@ func Do(ctx context.Context, src Source, spec Spec) (Result, error) {
 	res.Began = true
 	if err := src.Restore(ctx, r); err != nil {
 		if r.Drill() && len(r.Created) > 0 {
-			left, rerr := src.Rollback(context.WithoutCancel(ctx), r, r.Created)
+			fctx, cancel := finalContext(ctx)
+			left, rerr := src.Rollback(fctx, r, r.Created)
+			cancel()
 			r.Created = left
 			if rerr != nil {
 				err = errors.Join(err, fmt.Errorf("removing what the failed drill created: %w (destroy will try again)", rerr))
