@@ -137,8 +137,15 @@ func (r *Recorder) Now() time.Time { return r.now().UTC() }
 
 // Step runs fn as a named step on host and records its duration and
 // outcome. fn returns a short detail for the report.
+//
+// Steps are listed in the order they started: a step that runs others
+// inside fn comes before them.
 func (r *Recorder) Step(name, host string, fn func() (string, error)) error {
 	start := r.Now()
+	r.mu.Lock()
+	i := len(r.rep.Steps)
+	r.rep.Steps = append(r.rep.Steps, Step{Name: r.mask(name), Host: host, StartedAt: start, Status: "running"})
+	r.mu.Unlock()
 	detail, err := fn()
 	end := r.Now()
 	s := Step{Name: r.mask(name), Host: host, StartedAt: start, Seconds: seconds(end.Sub(start)), Status: StatusOK, Detail: r.mask(detail)}
@@ -146,7 +153,7 @@ func (r *Recorder) Step(name, host string, fn func() (string, error)) error {
 		s.Status, s.Error = StatusFailed, r.mask(err.Error())
 	}
 	r.mu.Lock()
-	r.rep.Steps = append(r.rep.Steps, s)
+	r.rep.Steps[i] = s
 	r.mu.Unlock()
 	return err
 }

@@ -32,3 +32,22 @@ func TestReportMasksSecrets(t *testing.T) {
 		t.Fatalf("report error %q", res.Report.Error)
 	}
 }
+
+// Steps are listed in the order they started, nested ones after the step
+// that runs them, each with its own duration from the clock.
+func TestRecorderStepOrder(t *testing.T) {
+	clk := &stepClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), step: time.Second}
+	rec := NewRecorder(clk.Now, &Report{})
+	_ = rec.Step("outer", "h", func() (string, error) {
+		_ = rec.Step("inner", "h", func() (string, error) { return "", nil })
+		return "done", nil
+	})
+	st := rec.Report().Steps
+	if len(st) != 2 || st[0].Name != "outer" || st[1].Name != "inner" {
+		t.Fatalf("steps %+v", st)
+	}
+	// outer: start t+1, end t+4 (inner read t+2, t+3)
+	if st[0].Seconds != 3 || st[1].Seconds != 1 || st[0].Status != StatusOK || st[0].Detail != "done" {
+		t.Fatalf("steps %+v", st)
+	}
+}
