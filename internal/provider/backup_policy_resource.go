@@ -621,6 +621,16 @@ func (r *backupPolicyResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// Changing the destination replaces the policy: its destroy must be allowed.
+	if pd, ok, _ := plan.destination(ctx); ok && !state.ForceDestroy.ValueBool() && !state.Generations.IsNull() && len(state.Generations.Elements()) > 0 {
+		sd, _, _ := state.destination(ctx)
+		if (known(pd.Path) && !pd.Path.Equal(sd.Path)) || (!pd.Host.IsUnknown() && !pd.Host.Equal(sd.Host)) {
+			resp.Diagnostics.AddAttributeError(path.Root("destination"), "Backup generations would be lost",
+				fmt.Sprintf("Changing destination replaces the policy, which deletes the %d generation(s) in %s. Set force_destroy = true first (and apply), "+
+					"or `terraform state rm` the policy to keep the old archives.", len(state.Generations.Elements()), state.ID.ValueString()))
+			return
+		}
+	}
 	drift := driftFromPrivate(ctx, req.Private)
 	switch {
 	case !plan.Trigger.Equal(state.Trigger) || plan.Trigger.IsUnknown():

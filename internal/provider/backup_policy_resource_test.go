@@ -592,3 +592,32 @@ resource "backupctl_backup_policy" "this" {
 		},
 	})
 }
+
+func TestAccBackupPolicy_destinationChangeRefusedWithoutForceDestroy(t *testing.T) {
+	testAccPreCheck(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "data")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := func(dest string, force bool) string {
+		return fmt.Sprintf(`
+resource "backupctl_backup_policy" "this" {
+  host          = "local"
+  paths         = [%q]
+  destination   = { path = %q }
+  keep          = 1
+  force_destroy = %t
+}
+`, src, filepath.Join(dir, dest), force)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: cfg("a", false)},
+			{Config: cfg("b", false), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)Changing destination replaces the policy`)},
+			{Config: cfg("a", true)},
+			{Config: cfg("b", true), Check: resource.ComposeTestCheckFunc(expectArchives(filepath.Join(dir, "a"), 0), expectArchives(filepath.Join(dir, "b"), 1))},
+		},
+	})
+}
