@@ -621,3 +621,49 @@ resource "backupctl_backup_policy" "this" {
 		},
 	})
 }
+
+// TestAccBackupPolicy_databasePasswordNeverLeaks applies a policy with a
+// database password through the real CLI with TF_LOG=trace and searches
+// the log, the state and the JSON plan for the password.
+func TestAccBackupPolicy_databasePasswordNeverLeaks(t *testing.T) {
+	testAccPreCheck(t)
+	src := dbtest.StartPostgresT(t)
+	dir := t.TempDir()
+	tf := newTerraformCLI(t, dir)
+	cfg := `
+terraform {
+  required_providers {
+    backupctl = { source = "backupctl/backupctl" }
+  }
+}
+variable "db_password" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+` + strings.Replace(dbPolicy("postgresql", "127.0.0.1", src.Port, src.User, src.BinDir, filepath.Join(dir, "rs"), nil),
+		"variable \"db_password\" {\n  type      = string\n  sensitive = true\n}\n", "", 1)
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(dir, "trace.log")
+	env := []string{"TF_LOG=trace", "TF_LOG_PATH=" + logFile, "TF_VAR_db_password=" + src.Password}
+	tf.run(t, env, "apply", "-auto-approve")
+	tf.run(t, env, "plan", "-out=plan.bin")
+	planJSON := tf.run(t, env, "show", "-json", "plan.bin")
+	stateJSON := tf.run(t, env, "show", "-json")
+	tf.run(t, env, "destroy", "-auto-approve")
+	logData, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The log holds the run's steps (else the search proves nothing).
+	if !strings.Contains(string(logData), "backup step") || !strings.Contains(string(logData), "postgresql dump") {
+		t.Fatalf("trace log lacks the backup steps (%d bytes)", len(logData))
+	}
+	for where, data := range map[string][]byte{"trace log": logData, "plan JSON": planJSON, "state JSON": stateJSON} {
+		if strings.Contains(string(data), src.Password) {
+			t.Errorf("the database password is in the %s", where)
+		}
+	}
+}
