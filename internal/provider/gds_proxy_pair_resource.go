@@ -550,11 +550,22 @@ func (r *gdsProxyPairResource) Read(ctx context.Context, req resource.ReadReques
 		resp.State.RemoveResource(ctx)
 		return
 	}
+	was := m
 	m.fromStatus(st)
 	if m.ID.IsNull() || m.ID.ValueString() == "" {
 		m.ID = types.StringValue(pairID(host, m.Class.ValueString(), m.Proxy.ValueString()))
 	}
+	if m.sameAs(&was) {
+		return // resp.State already holds the prior state: a refresh of many pairs stays cheap
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// sameAs compares the attributes Read may change.
+func (m *gdsProxyPairModel) sameAs(o *gdsProxyPairModel) bool {
+	return m.ID.Equal(o.ID) && m.State.Equal(o.State) && m.Master.Equal(o.Master) && m.VolumeMap.Equal(o.VolumeMap) &&
+		m.CopyStatus.Equal(o.CopyStatus) && m.PartedAt.Equal(o.PartedAt) &&
+		m.MasterDevice.Equal(o.MasterDevice) && m.ProxyDevice.Equal(o.ProxyDevice)
 }
 
 // ImportState takes host/class/proxy; Read finds master, volume map and

@@ -1,0 +1,281 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
+
+	"github.com/backupctl/terraform-provider-backupctl/internal/gdsemu"
+	"github.com/backupctl/terraform-provider-backupctl/internal/sshdtest"
+	"github.com/backupctl/terraform-provider-backupctl/internal/transport"
+)
+
+// benchFigure is one line of make bench's table.
+type benchFigure struct {
+	Figure   string   `json:"figure"`
+	Ours     float64  `json:"ours"`
+	Baseline *float64 `json:"baseline,omitempty"`
+	Ratio    *float64 `json:"ratio,omitempty"`
+	Unit     string   `json:"unit,omitempty"`
+	Target   string   `json:"target"`
+	Pass     bool     `json:"pass"`
+}
+
+func printFigure(t *testing.T, f benchFigure) {
+	b, _ := json.Marshal(f)
+	fmt.Println(string(b))
+	t.Log(string(b))
+}
+
+// tfRunner runs the terraform CLI against the provider served in-process
+// (reattach), so the process-wide transport counters see its work.
+type tfRunner struct {
+	bin string
+	env []string
+	cpu time.Duration // CPU time of the last terraform process
+}
+
+func startReattachedProvider(t *testing.T) *tfRunner {
+	t.Helper()
+	tf := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if tf == "" {
+		tf = "/usr/local/bin/terraform"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cfgCh := make(chan *plugin.ReattachConfig, 1)
+	closeCh := make(chan struct{})
+	go func() {
+		err := tf6server.Serve("registry.terraform.io/backupctl/backupctl", providerserver.NewProtocol6(New("bench")()),
+			tf6server.WithDebug(ctx, cfgCh, closeCh), tf6server.WithGoPluginLogger(hclog.NewNullLogger()),
+			// logs as in the acceptance tests: only with TF_LOG set
+			tf6server.WithLoggingSink(t))
+		if err != nil {
+			t.Errorf("serve provider: %v", err)
+		}
+	}()
+	var rc *plugin.ReattachConfig
+	select {
+	case rc = <-cfgCh:
+	case <-time.After(30 * time.Second):
+		t.Fatal("provider did not start")
+	}
+	t.Cleanup(func() { cancel(); <-closeCh })
+	reattach, _ := json.Marshal(map[string]any{"registry.terraform.io/backupctl/backupctl": map[string]any{
+		"Protocol": string(rc.Protocol), "ProtocolVersion": rc.ProtocolVersion, "Pid": rc.Pid, "Test": true,
+		"Addr": map[string]string{"Network": rc.Addr.Network(), "String": rc.Addr.String()},
+	}})
+	rcFile := filepath.Join(t.TempDir(), "terraformrc")
+	if err := os.WriteFile(rcFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "TF_REATTACH_PROVIDERS="+string(reattach), "TF_CLI_CONFIG_FILE="+rcFile,
+		"TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_LOG=")
+	return &tfRunner{bin: tf, env: env}
+}
+
+// run runs terraform in dir; the exit status is returned, output kept for errors.
+func (r *tfRunner) run(t *testing.T, dir string, args ...string) (int, time.Duration) {
+	t.Helper()
+	cmd := exec.Command(r.bin, args...)
+	cmd.Dir, cmd.Env = dir, r.env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	el := time.Since(start)
+	if cmd.ProcessState != nil {
+		r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), el
+	}
+	if err != nil {
+		t.Fatalf("terraform %v: %v\n%s", args, err, out.String())
+	}
+	return 0, el
+}
+
+func (r *tfRunner) mustRun(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(r.bin, args...)
+	cmd.Dir, cmd.Env = dir, r.env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("terraform %v: %v\n%s", args, err, out)
+	}
+}
+
+const (
+	benchHosts        = 4
+	benchClasses      = 2
+	benchPairsByClass = 25 // 4 hosts x 2 classes x 25 = 200 pairs
+)
+
+// benchLayout: per class a master group and a proxy group of 25 small
+// volumes each; proxies stopped so that they can be joined at once.
+func benchLayout() gdsemu.Config {
+	cfg := gdsemu.Config{Nodes: []string{"node1", "node2"}, CopyRateMBps: 1e6}
+	for c := 0; c < benchClasses; c++ {
+		var m, p []gdsemu.VolumeConfig
+		for i := 0; i < benchPairsByClass; i++ {
+			m = append(m, gdsemu.VolumeConfig{Name: fmt.Sprintf("m%02d", i), SizeMB: 10})
+			p = append(p, gdsemu.VolumeConfig{Name: fmt.Sprintf("p%02d", i), SizeMB: 10, Stopped: true})
+		}
+		cfg.Classes = append(cfg.Classes, gdsemu.ClassConfig{Name: fmt.Sprintf("Class%c", 'A'+c), Type: "shared",
+			Groups: []gdsemu.GroupConfig{
+				{Name: "M", Disks: []string{fmt.Sprintf("MD%d1", c), fmt.Sprintf("MD%d2", c)}, DiskMB: 1024, Volumes: m},
+				{Name: "P", Disks: []string{fmt.Sprintf("PD%d1", c), fmt.Sprintf("PD%d2", c)}, DiskMB: 1024, Volumes: p},
+			}})
+	}
+	return cfg
+}
+
+func median(d []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+// TestBenchGDSRefresh (make bench): plan (refresh) of 200 proxy pairs on 4
+// hosts over the loopback sshd, 2 classes each, against a plan of 200
+// terraform_data resources in the same run. Figures: wall-time ratio
+// (target <= 1.5), SSH connections opened per plan (= 4), sdxinfo
+// invocations per plan (= 8).
+func TestBenchGDSRefresh(t *testing.T) {
+	if os.Getenv("BACKUPCTL_BENCH") != "1" {
+		t.Skip("benchmark: run with BACKUPCTL_BENCH=1 (make bench)")
+	}
+	s := sshdtest.StartT(t)
+	var emus []*gdsemu.Emu
+	var hosts, keys []string
+	for h := 1; h <= benchHosts; h++ {
+		e := gdsemu.StartT(t, benchLayout())
+		emus = append(emus, e)
+		env := e.HostEnv()
+		hosts = append(hosts, fmt.Sprintf(`    h%d = {
+      address          = %q
+      user             = %q
+      private_key      = %q
+      known_hosts_file = %q
+      env              = { PATH = %q, GDSEMU_ROOT = %q }
+    }
+`, h, s.Addr, s.User, s.ClientKey, s.KnownHostsFile, env["PATH"], env[gdsemu.EnvRoot]))
+		// the pairs exist already (joined out of band); terraform adopts them
+		for c := 0; c < benchClasses; c++ {
+			class := fmt.Sprintf("Class%c", 'A'+c)
+			for i := 0; i < benchPairsByClass; i++ {
+				e.MustRun(t, "sdxproxy", "Join", "-c", class, "-m", fmt.Sprintf("m%02d", i), "-p", fmt.Sprintf("p%02d", i))
+				keys = append(keys, fmt.Sprintf("h%d/%s/%02d", h, class, i))
+			}
+		}
+	}
+	var quoted []string
+	for _, k := range keys {
+		quoted = append(quoted, fmt.Sprintf("%q", k))
+	}
+	keyList := "[" + strings.Join(quoted, ", ") + "]"
+
+	ours := t.TempDir()
+	main := "terraform {\n  required_providers {\n    backupctl = { source = \"backupctl/backupctl\" }\n  }\n}\n" +
+		"provider \"backupctl\" {\n  hosts = {\n" + strings.Join(hosts, "") + "  }\n}\n" +
+		"locals {\n  pairs = toset(" + keyList + ")\n}\n" + `
+resource "backupctl_gds_proxy_pair" "p" {
+  for_each  = local.pairs
+  host      = split("/", each.key)[0]
+  class     = split("/", each.key)[1]
+  master    = "m${split("/", each.key)[2]}"
+  proxy     = "p${split("/", each.key)[2]}"
+  all_nodes = true
+}
+`
+	base := t.TempDir()
+	baseline := "locals {\n  pairs = toset(" + keyList + ")\n}\n" + `
+resource "terraform_data" "d" {
+  for_each = local.pairs
+  input    = each.key
+}
+`
+	for dir, body := range map[string]string{ours: main, base: baseline} {
+		if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tf := startReattachedProvider(t)
+	for _, dir := range []string{ours, base} {
+		tf.mustRun(t, dir, "init", "-input=false", "-no-color")
+		tf.mustRun(t, dir, "apply", "-input=false", "-auto-approve", "-no-color")
+	}
+
+	const rounds = 5
+	var oursT, baseT, noRefresh, oursCPU, baseCPU []time.Duration
+	var dials, sdxinfo []int64
+	for r := 0; r < rounds; r++ {
+		for _, e := range emus {
+			if err := gdsemu.ResetCalls(e.Root); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := transport.Snapshot()
+		code, el := tf.run(t, ours, "plan", "-input=false", "-detailed-exitcode", "-no-color")
+		if code != 0 {
+			t.Fatalf("plan of the pairs exited %d (want 0: no changes)", code)
+		}
+		after := transport.Snapshot()
+		oursT = append(oursT, el)
+		oursCPU = append(oursCPU, tf.cpu)
+		dials = append(dials, transport.Total(after.Dials)-transport.Total(before.Dials))
+		var n int64
+		for _, e := range emus {
+			n += int64(e.Count("sdxinfo", ""))
+		}
+		sdxinfo = append(sdxinfo, n)
+		code, el = tf.run(t, base, "plan", "-input=false", "-detailed-exitcode", "-no-color")
+		if code != 0 {
+			t.Fatalf("plan of terraform_data exited %d", code)
+		}
+		baseT = append(baseT, el)
+		baseCPU = append(baseCPU, tf.cpu)
+		_, el = tf.run(t, ours, "plan", "-input=false", "-refresh=false", "-no-color")
+		noRefresh = append(noRefresh, el)
+	}
+	o, b := median(oursT).Seconds(), median(baseT).Seconds()
+	ratio := o / b
+	printFigure(t, benchFigure{Figure: "gds: plan/refresh of 200 proxy pairs (4 hosts over ssh) vs 200 terraform_data",
+		Ours: o, Baseline: &b, Ratio: &ratio, Unit: "s", Target: "ratio <= 1.5", Pass: ratio <= 1.5})
+	maxOf := func(v []int64) int64 {
+		m := v[0]
+		for _, x := range v {
+			if x > m {
+				m = x
+			}
+		}
+		return m
+	}
+	minOf := func(v []int64) int64 {
+		m := v[0]
+		for _, x := range v {
+			if x < m {
+				m = x
+			}
+		}
+		return m
+	}
+	printFigure(t, benchFigure{Figure: "gds: SSH connections opened per plan (200 pairs, 4 hosts)",
+		Ours: float64(maxOf(dials)), Target: "= 4", Pass: minOf(dials) == 4 && maxOf(dials) == 4})
+	printFigure(t, benchFigure{Figure: "gds: sdxinfo invocations per plan (4 hosts x 2 classes)",
+		Ours: float64(maxOf(sdxinfo)), Target: "= 8", Pass: minOf(sdxinfo) == 8 && maxOf(sdxinfo) == 8})
+	t.Logf("plan times ours %v, baseline %v, ours without refresh %v; terraform CPU ours %v, baseline %v; dials %v; sdxinfo %v",
+		oursT, baseT, noRefresh, oursCPU, baseCPU, dials, sdxinfo)
+}
