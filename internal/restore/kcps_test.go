@@ -191,3 +191,46 @@ func TestKCPSVerifyFailureKeepsObjectsForDestroy(t *testing.T) {
 		t.Fatalf("left behind: %v", l)
 	}
 }
+
+// A removal that fails part way returns what is left; removing that again
+// finishes the job.
+func TestKCPSRemoveRetriesWhatIsLeft(t *testing.T) {
+	ctx := context.Background()
+	s, c := kcpsFixture(t)
+	res, err := Do(ctx, drillSource(c, snapData), Spec{Mode: ModeDrill, Hosts: hostsOf(&transport.Local{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.FailJobs("destroyVirtualMachine", 1)
+	left, errs := RemoveKCPS(ctx, c, "", res.Created)
+	if len(errs) == 0 || len(left) != 1 || left[0].Type != ObjectVM {
+		t.Fatalf("left %+v, errs %v", left, errs)
+	}
+	if left, errs = RemoveKCPS(ctx, c, "", left); len(left)+len(errs) > 0 {
+		t.Fatalf("retry: %+v %v", left, errs)
+	}
+	if l := leftovers(s, "web01-drill"); len(l) > 0 {
+		t.Fatalf("left behind: %v", l)
+	}
+}
+
+// The connection drops after the VM creation was carried out: its id is
+// unknown, so the VM is found by name and removed with the template.
+func TestKCPSAmbiguousDeployIsAdoptedAndRemoved(t *testing.T) {
+	ctx := context.Background()
+	s, c := kcpsFixture(t)
+	s.FailNext("deployValueVirtualMachine", 1, kcpsemu.FaultDropAfter)
+	res, err := Do(ctx, drillSource(c, snapData), Spec{Mode: ModeDrill, Hosts: hostsOf(&transport.Local{})})
+	if err == nil || !kcps.IsAmbiguous(err) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(res.Created) != 0 {
+		t.Fatalf("not removed: %+v", res.Created)
+	}
+	if l := leftovers(s, "web01-drill"); len(l) > 0 {
+		t.Fatalf("left behind: %v", l)
+	}
+	if s.Calls("destroyVirtualMachine") != 1 {
+		t.Fatalf("the adopted VM was not destroyed (%d)", s.Calls("destroyVirtualMachine"))
+	}
+}
