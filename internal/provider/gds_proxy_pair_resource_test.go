@@ -367,3 +367,29 @@ func TestAccGDSProxyPair_invalid(t *testing.T) {
 		t.Fatalf("the emulator was called: %q", calls)
 	}
 }
+
+// An apply that times out during the copy leaves a joined pair; the next
+// apply waits for the copy instead of joining again.
+func TestAccGDSProxyPair_timeoutDuringCopy(t *testing.T) {
+	testAccPreCheck(t)
+	a := gdsAccLocal(t)
+	t.Setenv(gdsemu.EnvCopyRate, "25") // 100 MB: a 4 s copy
+	body := func(timeout string) string {
+		return fmt.Sprintf("  class = \"Class1\"\n  master = \"Volume1\"\n  proxy = \"Volume2\"\n  all_nodes = true\n  state = \"parted\"\n"+
+			"  timeouts {\n    create = %q\n  }\n", timeout)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      a.config(body("1s")),
+				ExpectError: regexp.MustCompile(`(?s)context deadline exceeded.*timeout was reached`),
+			},
+			{
+				Config:            a.config(body("5m")),
+				ConfigStateChecks: []statecheck.StateCheck{attrIs("state", knownvalue.StringExact("parted"))},
+				Check:             resource.ComposeTestCheckFunc(checkCount(a, "Join", 1), checkCount(a, "Part", 1)),
+			},
+		},
+	})
+}
