@@ -129,3 +129,29 @@ func planRotation(state []kcpsGeneration, keep int, take bool) rotationPlan {
 	}
 	return p
 }
+
+// rotationFromPlan reads the rotation off the planned generations: a first
+// generation without id is to be taken, state generations absent from the
+// plan are pruned (or, when missing, accepted).
+func rotationFromPlan(state, planned []kcpsGeneration) rotationPlan {
+	var p rotationPlan
+	inPlan := map[string]bool{}
+	for i, g := range planned {
+		if g.ID == "" && i == 0 {
+			p.Take = true
+			continue
+		}
+		inPlan[g.ID] = true
+	}
+	for _, g := range state {
+		switch {
+		case g.State == generationMissing:
+			p.Accept = append(p.Accept, g)
+		case inPlan[g.ID]:
+			p.Keep = append(p.Keep, g)
+		default:
+			p.Prune = append(p.Prune, g)
+		}
+	}
+	return p
+}

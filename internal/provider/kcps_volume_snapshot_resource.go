@@ -109,7 +109,9 @@ func (r *kcpsVolumeSnapshotResource) Schema(ctx context.Context, _ resource.Sche
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true,
-				CreateDescription: "Default 4h: a 100 GB snapshot takes about 3 hours on KCPS."}),
+				CreateDescription: "Default 4h: a 100 GB snapshot takes about 3 hours on KCPS.",
+				UpdateDescription: "Default 4h (an update takes a snapshot when trigger changes).",
+				DeleteDescription: "Default 1h."}),
 		},
 	}
 }
@@ -155,6 +157,21 @@ func (r *kcpsVolumeSnapshotResource) ModifyPlan(ctx context.Context, req resourc
 	}
 	if !plan.VolumeID.IsUnknown() {
 		plan.ID = plan.VolumeID
+	}
+	if !req.State.Raw.IsNull() {
+		// A new volume_id replaces the resource: the old generations would
+		// be deleted.
+		var st kcpsVolumeSnapshotModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &st)...)
+		gens, d := generationsFrom(ctx, st.Generations)
+		resp.Diagnostics.Append(d...)
+		if live := liveGenerations(gens); !plan.VolumeID.Equal(st.VolumeID) && len(live) > 0 && !st.ForceDestroy.ValueBool() {
+			resp.Diagnostics.AddAttributeError(path.Root("volume_id"), "Generations would be lost",
+				fmt.Sprintf("Changing volume_id replaces the resource, which deletes the %d snapshot(s) of volume %s (%s). "+
+					"Set force_destroy = true and apply first, or add a new resource for the new volume.",
+					len(live), st.VolumeID.ValueString(), strings.Join(genIDs(live), ", ")))
+			return
+		}
 	}
 	r.checkVolumeAtPlan(ctx, plan, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
@@ -334,6 +351,10 @@ func (r *kcpsVolumeSnapshotResource) Update(ctx context.Context, req resource.Up
 	defer acct.Invalidate()
 
 	rp := planRotation(gens, int(plan.Keep.ValueInt64()), triggerTakes(st.Trigger, plan.Trigger, isImported(ctx, req.Private)))
+	if planned, d := generationsFrom(ctx, plan.Generations); !plan.Generations.IsUnknown() && !d.HasError() {
+		// Do exactly what the plan showed.
+		rp = rotationFromPlan(gens, planned)
+	}
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, nil)...)
 
 	var result []kcpsGeneration

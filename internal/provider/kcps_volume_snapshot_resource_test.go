@@ -241,6 +241,12 @@ func TestAccKCPSVolumeSnapshot_destroyRefused(t *testing.T) {
 				Destroy:     true,
 				ExpectError: regexp.MustCompile(`(?s)Generations would be lost.*force_destroy`),
 			},
+			{
+				// Another volume replaces the resource: refused at plan too.
+				Config:      kcpsSnapshotConfig(srv, kcpsemu.DemoVolDBData, `  trigger = "a"`),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Generations would be lost.*replaces`),
+			},
 			{Config: kcpsSnapshotConfig(srv, vol, "  trigger = \"a\"\n  force_destroy = true")},
 		},
 		CheckDestroy: func(*terraform.State) error {
