@@ -833,3 +833,36 @@ func TestAccRestore_kcpsDeployFailureCleansUp(t *testing.T) {
 		}},
 	})
 }
+
+// A destroy that fails part way keeps the drill in state with only what is
+// left; the next destroy finishes it.
+func TestAccRestore_kcpsDestroyRetried(t *testing.T) {
+	testAccPreCheck(t)
+	s, provider := rfsKCPS(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		CheckDestroy:             rfsKCPSClean(s),
+		Steps: []resource.TestStep{{
+			Config: rfsKCPSConfig(provider, rfsSnapData, ""),
+		}, {
+			PreConfig:   func() { s.FailJobs("destroyVirtualMachine", 1) },
+			Config:      provider,
+			ExpectError: regexp.MustCompile(`(?s)Drill not fully removed.*virtual_machine`),
+		}, {
+			PreConfig: func() {
+				// The volume and the template went in the first attempt.
+				if got := s.Calls("deleteTemplate"); got != 1 {
+					t.Errorf("deleteTemplate %d", got)
+				}
+				s.ResetCalls()
+			},
+			Config: provider,
+			Check: func(*terraform.State) error {
+				if n := s.Calls("deleteTemplate") + s.Calls("deleteVolume"); n != 0 {
+					return fmt.Errorf("retry removed things again (%d calls)", n)
+				}
+				return rfsKCPSClean(s)(nil)
+			},
+		}},
+	})
+}
