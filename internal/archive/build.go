@@ -117,7 +117,7 @@ func entryOf(h *tar.Header) (Entry, error) {
 		ModTime: h.ModTime.UTC().Truncate(time.Second),
 	}
 	switch h.Typeflag {
-	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+	case tar.TypeReg, tar.TypeGNUSparse:
 		e.Type, e.Size = TypeFile, h.Size
 	case tar.TypeDir:
 		e.Type = TypeDir
@@ -153,7 +153,7 @@ func cleanHeader(name string, h *tar.Header) *tar.Header {
 		Linkname: h.Linkname,
 	}
 	switch h.Typeflag {
-	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+	case tar.TypeReg, tar.TypeGNUSparse:
 		n.Typeflag = tar.TypeReg
 		n.Size = h.Size
 	case tar.TypeDir:

@@ -144,7 +144,7 @@ func create(ctx context.Context, src, dst transport.Transport, dstPath string, o
 	out := &countingWriter{w: sk, h: sha256.New()}
 	comp, err := newCompressor(out, opts.Format, opts.Level)
 	if err != nil {
-		sk.abort()
+		_ = sk.abort()
 		return nil, err
 	}
 	b := newBuilder(comp)

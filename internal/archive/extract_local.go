@@ -103,7 +103,7 @@ func (x *localExtractor) write(name string, h *tar.Header, r io.Reader) error {
 		x.made[name] = true
 		x.dirs = append(x.dirs, dirMeta{name, h})
 		return nil
-	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+	case tar.TypeReg, tar.TypeGNUSparse:
 		var f *os.File
 		err := x.replace(name, func() (err error) {
 			f, err = x.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -133,9 +133,10 @@ func (x *localExtractor) write(name string, h *tar.Header, r io.Reader) error {
 	case tar.TypeFifo, tar.TypeChar, tar.TypeBlock:
 		mode := uint32(syscall.S_IFIFO)
 		var dev uint64
-		if h.Typeflag == tar.TypeChar {
+		switch h.Typeflag {
+		case tar.TypeChar:
 			mode = syscall.S_IFCHR
-		} else if h.Typeflag == tar.TypeBlock {
+		case tar.TypeBlock:
 			mode = syscall.S_IFBLK
 		}
 		if h.Typeflag != tar.TypeFifo {
@@ -205,7 +206,7 @@ func (x *localExtractor) meta(name string, h *tar.Header, symlink bool) error {
 }
 
 func (x *localExtractor) finish() error {
-	defer x.root.Close()
+	defer func() { _ = x.root.Close() }()
 	for i := len(x.dirs) - 1; i >= 0; i-- {
 		d := x.dirs[i]
 		if err := x.meta(d.name, d.h, false); err != nil {
@@ -215,7 +216,7 @@ func (x *localExtractor) finish() error {
 	return nil
 }
 
-func (x *localExtractor) abort() { x.root.Close() }
+func (x *localExtractor) abort() { _ = x.root.Close() }
 
 // uid maps the member's owner like GNU tar: by name when this system knows
 // it, else by number.

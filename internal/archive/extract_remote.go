@@ -27,6 +27,8 @@ type remoteExtractor struct {
 	// dot: the archive stores its root as "./"; the other names then get
 	// "./" again, or GNU tar restores the root's mtime too early.
 	dot bool
+	// abortErr is the remote tar's result after an abort.
+	abortErr error
 }
 
 var _ extractor = (*remoteExtractor)(nil)
@@ -101,7 +103,7 @@ func (x *remoteExtractor) finish() error {
 	if err == nil {
 		err = x.bw.Flush()
 	}
-	x.pw.Close()
+	_ = x.pw.Close()
 	if derr := <-x.done; derr != nil {
 		return derr
 	}
@@ -109,8 +111,10 @@ func (x *remoteExtractor) finish() error {
 }
 
 func (x *remoteExtractor) abort() {
-	x.pw.CloseWithError(errors.New("extraction aborted"))
-	<-x.done
+	_ = x.pw.CloseWithError(errors.New("extraction aborted"))
+	// The remote tar is killed (its input failed); its own error says
+	// nothing more than the reason for aborting.
+	x.abortErr = <-x.done
 }
 
 // targetDirs lists the directories the archive's members are written into

@@ -220,7 +220,7 @@ func snapshot(t *testing.T, root string) map[string]state {
 		case fi.Mode()&fs.ModeNamedPipe != 0:
 			s.Type = "fifo"
 		case fi.Mode()&fs.ModeDevice != 0:
-			s.Type, s.Rdev = "dev", uint64(st.Rdev)
+			s.Type, s.Rdev = "dev", st.Rdev
 		default:
 			s.Type = "other"
 		}

@@ -32,10 +32,16 @@ func openSink(ctx context.Context, t transport.Transport, final string) (sink, e
 }
 
 type localSink struct {
-	final, partial string
-	f              *os.File
-	w              *bufio.Writer
+	final, partial  string
+	f               *os.File
+	w               *bufio.Writer
+	written, kicked int64
 }
+
+// writebackChunk is how often a local sink starts the writeback of what it
+// wrote, so that durability (fsync before the rename) costs little wall
+// time at the end.
+const writebackChunk = 16 << 20
 
 func openLocalSink(final string) (*localSink, error) {
 	partial := PartialPath(final)
@@ -49,7 +55,19 @@ func openLocalSink(final string) (*localSink, error) {
 	return &localSink{final: final, partial: partial, f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
 }
 
-func (s *localSink) Write(p []byte) (int, error) { return s.w.Write(p) }
+func (s *localSink) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	s.written += int64(n)
+	if s.written-s.kicked >= writebackChunk+1<<20 {
+		// Only what bufio already handed to the file.
+		upto := s.written - int64(s.w.Buffered())
+		if upto > s.kicked {
+			startWriteback(s.f, s.kicked, upto-s.kicked)
+			s.kicked = upto
+		}
+	}
+	return n, err
+}
 
 func (s *localSink) commit(context.Context) error {
 	err := s.w.Flush()
@@ -122,7 +140,7 @@ func (s *remoteSink) Write(p []byte) (int, error) { return s.w.Write(p) }
 
 func (s *remoteSink) commit(ctx context.Context) error {
 	err := s.w.Flush()
-	s.pw.Close()
+	_ = s.pw.Close()
 	if derr := <-s.done; derr != nil {
 		err = derr
 	}

@@ -47,7 +47,7 @@ func startReader(ctx context.Context, t transport.Transport, cmd transport.Comma
 		if err != nil {
 			pw.CloseWithError(err)
 		} else {
-			pw.Close()
+			_ = pw.Close()
 		}
 		r.done <- err
 	}()

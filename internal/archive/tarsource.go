@@ -29,7 +29,7 @@ func tarSourceArgv(paths []string, excl *Matcher) []string {
 // exits non-zero, even after a complete-looking stream.
 func readTarSource(ctx context.Context, t transport.Transport, argv []string, rename func(string) string, b *builder) error {
 	r := startReader(ctx, t, transport.Command{Argv: argv}, "tar")
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	tr := tar.NewReader(bufio.NewReaderSize(r, 1<<20))
 	for {
 		h, err := tr.Next()

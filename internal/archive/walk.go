@@ -62,7 +62,7 @@ func (w *walker) visit(abs, name string, fi fs.FileInfo, excl bool) error {
 	}
 	mode := fi.Mode()
 	if !mode.IsDir() && st.Nlink > 1 && mode.Type() != fs.ModeSocket {
-		key := devIno{uint64(st.Dev), st.Ino}
+		key := devIno{st.Dev, st.Ino}
 		if first, ok := w.links[key]; ok {
 			h.Typeflag, h.Linkname = tar.TypeLink, first
 			_, err := w.b.add(cleanHeader(name, h), nil)
@@ -99,7 +99,7 @@ func (w *walker) visit(abs, name string, fi fs.FileInfo, excl bool) error {
 		if mode&fs.ModeCharDevice != 0 {
 			h.Typeflag = tar.TypeChar
 		}
-		rdev := uint64(st.Rdev)
+		rdev := st.Rdev
 		h.Devmajor = int64((rdev>>8)&0xfff | (rdev>>32)&^0xfff)
 		h.Devminor = int64(rdev&0xff | (rdev>>12)&^0xff)
 	default:

@@ -74,7 +74,7 @@ func bench(log io.Writer, dir string, size int64, runs int) ([]Figure, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer os.RemoveAll(d)
+		defer func() { _ = os.RemoveAll(d) }()
 		dir = d
 	}
 	tree := filepath.Join(dir, "tree")
@@ -198,18 +198,18 @@ func sha256sumFiles(files []string) error {
 
 func round(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }
 
-func ratioFig(name string, ours, base, min float64, target, unit string) Figure {
+func ratioFig(name string, ours, base, least float64, target, unit string) Figure {
 	r := 0.0
 	if base > 0 {
 		r = round(ours / base)
 	}
-	return Figure{Figure: name, Ours: ours, Baseline: base, Ratio: r, Target: target, Pass: r >= min, Unit: unit}
+	return Figure{Figure: name, Ours: ours, Baseline: base, Ratio: r, Target: target, Pass: r >= least, Unit: unit}
 }
 
-func sizeFig(name string, ours, base, max float64) Figure {
+func sizeFig(name string, ours, base, most float64) Figure {
 	r := 0.0
 	if base > 0 {
 		r = float64(int64(ours/base*1000+0.5)) / 1000
 	}
-	return Figure{Figure: name, Ours: ours, Baseline: base, Ratio: r, Target: fmt.Sprintf("<= %.2fx", max), Pass: base > 0 && ours <= base*max, Unit: "bytes"}
+	return Figure{Figure: name, Ours: ours, Baseline: base, Ratio: r, Target: fmt.Sprintf("<= %.2fx", most), Pass: base > 0 && ours <= base*most, Unit: "bytes"}
 }
