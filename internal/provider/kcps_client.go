@@ -99,7 +99,9 @@ func (a *kcpsAccount) Volumes(ctx context.Context) ([]kcps.Volume, error) {
 	return vs, nil
 }
 
-// Volume finds a volume in the shared listing.
+// Volume finds a volume in the shared listing. A volume missing from it is
+// asked for directly before it is reported absent: another resource of the
+// same apply may have just created it.
 func (a *kcpsAccount) Volume(ctx context.Context, id string) (kcps.Volume, bool, error) {
 	vs, err := a.Volumes(ctx)
 	if err != nil {
@@ -110,7 +112,19 @@ func (a *kcpsAccount) Volume(ctx context.Context, id string) (kcps.Volume, bool,
 			return v, true, nil
 		}
 	}
-	return kcps.Volume{}, false, nil
+	v, err := a.client.GetVolume(ctx, id)
+	if kcps.IsNotFound(err) {
+		return kcps.Volume{}, false, nil
+	}
+	if err != nil {
+		return kcps.Volume{}, false, err
+	}
+	a.mu.Lock()
+	if a.volumeOK {
+		a.volumes = append(a.volumes, v)
+	}
+	a.mu.Unlock()
+	return v, true, nil
 }
 
 // Invalidate drops the shared listings after this instance changed
