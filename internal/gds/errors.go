@@ -53,7 +53,7 @@ var rules = []struct {
 	kind error
 }{
 	{regexp.MustCompile(`(?i)syntax error|usage:|invalid option|unknown option`), ErrSyntax},
-	{regexp.MustCompile(`(?i)privileged|permission denied|not permitted|superuser`), ErrPermission},
+	{regexp.MustCompile(`(?i)privileged|permission denied|not permitted|superuser|password is required|terminal is required`), ErrPermission},
 	{regexp.MustCompile(`(?i)no such|not found|does not exist`), ErrNotFound},
 	{regexp.MustCompile(`(?i)restore is impossible|are joined|already joined|is joined|while joined`), ErrJoined},
 	{regexp.MustCompile(`(?i)already parted|is parted|not joined`), ErrParted},
@@ -87,6 +87,10 @@ func Classify(host string, argv []string, res transport.Result) error {
 		}
 		if len(e.Message) > 500 {
 			e.Message = e.Message[:500] + "..."
+		}
+		if regexp.MustCompile(`(?i)sudo: .*(password is required|terminal is required)`).MatchString(e.Message) {
+			e.Kind = ErrPermission
+			return e
 		}
 		if res.ExitStatus == 127 || strings.Contains(e.Message, "command not found") {
 			e.Kind = ErrNotInstalled

@@ -159,6 +159,7 @@ func TestClassify(t *testing.T) {
 		{"SDX:sdxvolume: ERROR: Volume2: proxy volume is joined to master Volume1, it can be started or stopped only while parted\n", 1, ErrJoined, "Volume2"},
 		{"SDX:sdxproxy: ERROR: Volume2: injected fault: I/O error\n", 1, ErrUnknownFailure, "Volume2"},
 		{"sh: 1: sdxproxy: not found\n", 127, ErrNotInstalled, ""},
+		{"sudo: a password is required\n", 1, ErrPermission, ""},
 	}
 	for _, c := range cases {
 		err := Classify("gds1", []string{"sdxproxy", "Part"}, transport.Result{ExitStatus: c.status, Stderr: []byte(c.stderr)})
