@@ -107,7 +107,7 @@ func ParseSchedule(interval, schedule string) (Schedule, error) {
 var javaShortZones = map[string]string{
 	"JST": "Asia/Tokyo", "UTC": "UTC", "GMT": "UTC", "EST": "America/New_York", "MST": "America/Denver",
 	"HST": "Pacific/Honolulu", "PST": "America/Los_Angeles", "CST": "America/Chicago", "IST": "Asia/Kolkata",
-	"CTT": "Asia/Shanghai", "ECT": "Europe/Paris", "AET": "Australia/Sydney", "BST": "Asia/Dhaka",
+	"CTT": "Asia/Shanghai", "AET": "Australia/Sydney", "BST": "Asia/Dhaka",
 }
 
 // ValidTimezone accepts an IANA zone name or a Java short id (JST).

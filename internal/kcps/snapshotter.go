@@ -280,10 +280,10 @@ func (c *Client) WaitSnapshot(ctx context.Context, id string, started time.Time)
 				return Snapshot{}, err
 			}
 		} else {
-			switch {
-			case s.State == SnapshotBackedUp:
+			switch s.State {
+			case SnapshotBackedUp:
 				return s, nil
-			case s.State == SnapshotError:
+			case SnapshotError:
 				return s, &JobError{Command: "createSnapshot", ErrorCode: CodeInternalError,
 					ErrorText: fmt.Sprintf("snapshot %s ended in state Error", id)}
 			}

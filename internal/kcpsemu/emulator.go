@@ -51,7 +51,7 @@ func New(cfg Config) (*Emulator, error) {
 		vms: map[string]*vm{}, volumes: map[string]*volume{}, snapshots: map[string]*snapshot{},
 		policies: map[string]*policy{}, templates: map[string]*template{}, jobs: map[string]*job{},
 	}
-	e.faultState.init()
+	e.init()
 	if e.now == nil {
 		e.now = time.Now
 	}

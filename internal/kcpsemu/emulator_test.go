@@ -260,7 +260,8 @@ func TestFaultsAndCounters(t *testing.T) {
 	s.FailNext("listVolumes", 1, kcpsemu.FaultDrop)
 	p := url.Values{"apiKey": {kcpsemu.DemoAPIKey}, "response": {"json"}, "command": {"listVolumes"}}
 	tr := &http.Transport{DisableKeepAlives: true}
-	if _, err := (&http.Client{Transport: tr}).Get(s.Endpoint + "?" + kcps.SignedQuery(p, kcpsemu.DemoSecretKey)); err == nil {
+	if resp, err := (&http.Client{Transport: tr}).Get(s.Endpoint + "?" + kcps.SignedQuery(p, kcpsemu.DemoSecretKey)); err == nil {
+		resp.Body.Close()
 		t.Fatal("dropped connection expected")
 	}
 	s.FailJobs("createSnapshot", 1)

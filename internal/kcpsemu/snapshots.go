@@ -157,7 +157,7 @@ func normalizeSchedule(s string, interval int) (string, int, *csError) {
 // knownTimezone accepts IANA names and Java's short ids (JST...).
 func knownTimezone(tz string) bool {
 	switch tz {
-	case "JST", "UTC", "GMT", "EST", "MST", "HST", "PST", "CST", "IST", "CTT", "ECT", "AET", "BST":
+	case "JST", "UTC", "GMT", "EST", "MST", "HST", "PST", "CST", "IST", "CTT", "AET", "BST":
 		return true
 	}
 	if tz == "" || strings.EqualFold(tz, "local") {

@@ -56,7 +56,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	acct := cfg.Accounts[0]
 	fmt.Printf("endpoint=%s\napi_key=%s\nsecret_key=%s\ntime_scale=%g\n", srv.Endpoint, acct.APIKey, acct.SecretKey, cfg.TimeScale)
 	if cfg.Admin {
