@@ -353,7 +353,14 @@ func TestCheckTreeFindsDamage(t *testing.T) {
 	_ = os.Chtimes(filepath.Join(rel, "app.cfg"), old, old)
 	_ = os.Chmod(filepath.Join(rel, "run.sh"), 0o755)
 	_ = os.Remove(filepath.Join(rel, "current.cfg"))
-	_ = os.WriteFile(filepath.Join(rel, "data", "odd\nname\\x"), []byte("ODD"), 0o644)
+	odd := filepath.Join(rel, "data", "odd\nname\\x")
+	_ = os.WriteFile(odd, []byte("ODD"), 0o644)
+	// Same size and mtime as archived: only the content differs.
+	for _, e := range m.Entries {
+		if strings.HasSuffix(e.Name, "odd\nname\\x") {
+			_ = os.Chtimes(odd, e.ModTime, e.ModTime)
+		}
+	}
 	r, err = CheckTree(ctx, local, target, m.Entries, true)
 	if err != nil {
 		t.Fatal(err)
