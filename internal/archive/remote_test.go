@@ -185,6 +185,13 @@ func TestRemoteVerifyListRemove(t *testing.T) {
 	if _, err := Verify(ctx, dst, paths[1], VerifyChecksum); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("checksum verify of a corrupted archive: %v", err)
 	}
+	// Check works from List's manifests without reading them again.
+	for _, m := range list {
+		err := Check(ctx, dst, &m, VerifyChecksum)
+		if corrupted := m.Info.File == paths[1]; corrupted != errors.Is(err, ErrCorrupt) || !corrupted && err != nil {
+			t.Errorf("check %s: %v", m.Info.File, err)
+		}
+	}
 	if err := Remove(ctx, dst, paths[0]); err != nil {
 		t.Fatal(err)
 	}

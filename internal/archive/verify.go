@@ -58,32 +58,43 @@ func Verify(ctx context.Context, t transport.Transport, dstPath string, mode Ver
 	if err != nil {
 		return nil, err
 	}
+	return m, Check(ctx, t, m, mode)
+}
+
+// Check verifies the archive at m.Info.File against the manifest m (as
+// returned by List or ReadManifest) without reading the manifest again;
+// see Verify for the modes and errors.
+func Check(ctx context.Context, t transport.Transport, m *Manifest, mode VerifyMode) error {
+	if !mode.Valid() {
+		return fmt.Errorf("unknown verify mode %q (size, checksum, deep or none)", mode)
+	}
+	p := m.Info.File
 	switch mode {
 	case VerifyNone:
-		return m, nil
+		return nil
 	case VerifySize, "":
-		size, err := fileSize(ctx, t, dstPath)
+		size, err := fileSize(ctx, t, p)
 		if err != nil {
-			return m, err
+			return err
 		}
 		if size != m.Info.Bytes {
-			return m, corrupt(dstPath, "size is %d bytes, the manifest says %d", size, m.Info.Bytes)
+			return corrupt(p, "size is %d bytes, the manifest says %d", size, m.Info.Bytes)
 		}
-		return m, nil
+		return nil
 	case VerifyChecksum:
-		size, sum, err := fileSum(ctx, t, dstPath)
+		size, sum, err := fileSum(ctx, t, p)
 		if err != nil {
-			return m, err
+			return err
 		}
 		if size >= 0 && size != m.Info.Bytes {
-			return m, corrupt(dstPath, "size is %d bytes, the manifest says %d", size, m.Info.Bytes)
+			return corrupt(p, "size is %d bytes, the manifest says %d", size, m.Info.Bytes)
 		}
 		if sum != m.Info.SHA256 {
-			return m, corrupt(dstPath, "SHA-256 is %s, the manifest says %s", sum, m.Info.SHA256)
+			return corrupt(p, "SHA-256 is %s, the manifest says %s", sum, m.Info.SHA256)
 		}
-		return m, nil
+		return nil
 	}
-	return m, verifyDeep(ctx, t, dstPath, m)
+	return verifyDeep(ctx, t, p, m)
 }
 
 func corrupt(p, format string, args ...any) error {
