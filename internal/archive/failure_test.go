@@ -376,3 +376,37 @@ func TestCancelMidStream(t *testing.T) {
 		t.Errorf("%d goroutines before, %d after:\n%s", before, n, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// A destination that cannot be created fails Create at once, with the
+// destination's own message, locally and through SSH.
+func TestDestinationUnwritable(t *testing.T) {
+	_, _, dst := sshPair(t)
+	tree := noisyTree(t, 3<<20)
+	blocker := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocker, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(blocker, "sub", "a.tar.gz")
+	for _, tr := range []transport.Transport{local, dst} {
+		_, err := Create(context.Background(), local, tr, p, CreateOptions{Paths: []string{tree}})
+		if err == nil || !strings.Contains(err.Error(), "ot a directory") {
+			t.Errorf("%s: %v", tr.Host(), err)
+		}
+	}
+}
+
+// Extracting an archive that is not there says so, through either
+// transport, and writes nothing.
+func TestExtractMissingArchive(t *testing.T) {
+	_, src, _ := sshPair(t)
+	target := filepath.Join(t.TempDir(), "target")
+	for _, tr := range []transport.Transport{local, src} {
+		_, err := Extract(context.Background(), tr, "/nonexistent/backupctl/a.tar.gz", local, target, ExtractOptions{})
+		if !errors.Is(err, ErrMissing) {
+			t.Errorf("%s: %v", tr.Host(), err)
+		}
+	}
+	if ents, _ := os.ReadDir(target); len(ents) != 0 {
+		t.Errorf("target holds %d entries", len(ents))
+	}
+}
