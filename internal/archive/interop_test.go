@@ -115,6 +115,13 @@ func TestRoundTrip(t *testing.T) {
 				t.Errorf("Extract returned %+v, Create wrote %+v", got.Info, created.Info)
 			}
 			compareTrees(t, want, snapshot(t, filepath.Join(out, rel)), true, true)
+			if _, err := Extract(context.Background(), local, arch, local, out, ExtractOptions{}); err == nil || !strings.Contains(err.Error(), "already exists") {
+				t.Errorf("second extraction without overwrite: %v", err)
+			}
+			if _, err := Extract(context.Background(), local, arch, local, out, ExtractOptions{Overwrite: true}); err != nil {
+				t.Errorf("extraction with overwrite: %v", err)
+			}
+			compareTrees(t, want, snapshot(t, filepath.Join(out, rel)), true, true)
 		})
 	}
 }
