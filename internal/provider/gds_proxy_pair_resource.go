@@ -305,13 +305,13 @@ func (r *gdsProxyPairResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if req.Plan.Raw.IsNull() {
 		return
 	}
+	if !req.State.Raw.IsNull() && req.Plan.Raw.Equal(req.State.Raw) {
+		return // nothing changes
+	}
 	var plan gdsProxyPairModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
-	}
-	if !req.State.Raw.IsNull() && req.Plan.Raw.Equal(req.State.Raw) {
-		return // nothing changes
 	}
 	var prior *gdsProxyPairModel
 	if !req.State.Raw.IsNull() {
