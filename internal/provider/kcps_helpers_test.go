@@ -165,6 +165,18 @@ func (e expectPrunePlan) CheckPlan(_ context.Context, req plancheck.CheckPlanReq
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			resp.Error = fmt.Errorf("%s: planned to keep %v, want %v (prior %v)", e.addr, got, want, beforeIDs)
+			return
+		}
+		// pruned_snapshot_ids names exactly the snapshots to delete.
+		var wantPruned, gotPruned []string
+		for _, p := range e.pruned {
+			wantPruned = append(wantPruned, beforeIDs[p])
+		}
+		for _, id := range after["pruned_snapshot_ids"].([]any) {
+			gotPruned = append(gotPruned, id.(string))
+		}
+		if fmt.Sprint(gotPruned) != fmt.Sprint(wantPruned) {
+			resp.Error = fmt.Errorf("%s: pruned_snapshot_ids planned %v, want %v", e.addr, gotPruned, wantPruned)
 		}
 		return
 	}

@@ -51,6 +51,7 @@ type kcpsVolumeSnapshotModel struct {
 	ForceDestroy     types.Bool     `tfsdk:"force_destroy"`
 	Generations      types.List     `tfsdk:"generations"`
 	LatestSnapshotID types.String   `tfsdk:"latest_snapshot_id"`
+	PrunedIDs        types.List     `tfsdk:"pruned_snapshot_ids"`
 	Timeouts         timeouts.Value `tfsdk:"timeouts"`
 }
 
@@ -106,6 +107,8 @@ func (r *kcpsVolumeSnapshotResource) Schema(ctx context.Context, _ resource.Sche
 					"trigger": schema.StringAttribute{Computed: true, Description: "The `trigger` value that took it (null for imported snapshots)."},
 				}}},
 			"latest_snapshot_id": schema.StringAttribute{Computed: true, Description: "The newest generation's snapshot id."},
+			"pruned_snapshot_ids": schema.ListAttribute{Computed: true, ElementType: types.StringType,
+				Description: "In a plan: the snapshots the apply will delete. In the state: those the last apply deleted."},
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true,
@@ -181,6 +184,7 @@ func (r *kcpsVolumeSnapshotResource) ModifyPlan(ctx context.Context, req resourc
 	if req.State.Raw.IsNull() { // create
 		plan.Generations = types.ListValueMust(kcpsGenerationType, []attr.Value{newGenerationObject(plan.Trigger)})
 		plan.LatestSnapshotID = types.StringUnknown()
+		plan.PrunedIDs = stringList(nil)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
@@ -195,12 +199,16 @@ func (r *kcpsVolumeSnapshotResource) ModifyPlan(ctx context.Context, req resourc
 	imported := isImported(ctx, req.Private)
 	if plan.Keep.IsUnknown() {
 		plan.Generations, plan.LatestSnapshotID = types.ListUnknown(kcpsGenerationType), types.StringUnknown()
+		plan.PrunedIDs = types.ListUnknown(types.StringType)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
 	rp := planRotation(gens, int(plan.Keep.ValueInt64()), triggerTakes(st.Trigger, plan.Trigger, imported))
 	if !rp.Take && len(rp.Prune) == 0 && len(rp.Accept) == 0 {
-		plan.Generations, plan.LatestSnapshotID = st.Generations, st.LatestSnapshotID
+		plan.Generations, plan.LatestSnapshotID, plan.PrunedIDs = st.Generations, st.LatestSnapshotID, st.PrunedIDs
+		if plan.PrunedIDs.IsNull() {
+			plan.PrunedIDs = stringList(nil)
+		}
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
@@ -213,6 +221,7 @@ func (r *kcpsVolumeSnapshotResource) ModifyPlan(ctx context.Context, req resourc
 		elems = append(elems, g.object())
 	}
 	plan.Generations = types.ListValueMust(kcpsGenerationType, elems)
+	plan.PrunedIDs = stringList(genIDs(rp.Prune))
 	if !rp.Take {
 		plan.LatestSnapshotID = types.StringNull()
 		if len(rp.Keep) > 0 {
@@ -319,6 +328,7 @@ func (r *kcpsVolumeSnapshotResource) Create(ctx context.Context, req resource.Cr
 	plan.ID = plan.VolumeID
 	plan.Generations = generationsList([]kcpsGeneration{g})
 	plan.LatestSnapshotID = types.StringValue(g.ID)
+	plan.PrunedIDs = stringList(nil)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -381,13 +391,16 @@ func (r *kcpsVolumeSnapshotResource) Update(ctx context.Context, req resource.Up
 	result = append(result, rp.Keep...)
 	// Prune only now that the new generation is BackedUp.
 	var failed []kcpsGeneration
-	var errs []string
+	var errs, pruned []string
 	for _, g := range rp.Prune {
 		if err := client.DeleteSnapshot(ctx, g.ID); err != nil {
 			failed = append(failed, g)
 			errs = append(errs, fmt.Sprintf("%s: %v", g.ID, err))
+			continue
 		}
+		pruned = append(pruned, g.ID)
 	}
+	plan.PrunedIDs = stringList(pruned)
 	if len(failed) > 0 {
 		// Keep what could not be deleted: the next plan prunes it again.
 		result = append(result, failed...)
@@ -465,6 +478,9 @@ func (r *kcpsVolumeSnapshotResource) Read(ctx context.Context, req resource.Read
 		return
 	}
 	st.Generations = generationsList(gens)
+	if st.PrunedIDs.IsNull() || st.PrunedIDs.IsUnknown() {
+		st.PrunedIDs = stringList(nil)
+	}
 	st.LatestSnapshotID = types.StringNull()
 	if live := liveGenerations(gens); len(live) > 0 {
 		st.LatestSnapshotID = types.StringValue(live[0].ID)
@@ -530,4 +546,12 @@ func (r *kcpsVolumeSnapshotResource) ImportState(ctx context.Context, req resour
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(attr), v)...)
 	}
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte("1"))...)
+}
+
+func stringList(ss []string) types.List {
+	elems := make([]attr.Value, len(ss))
+	for i, v := range ss {
+		elems[i] = types.StringValue(v)
+	}
+	return types.ListValueMust(types.StringType, elems)
 }
