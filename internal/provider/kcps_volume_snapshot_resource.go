@@ -335,7 +335,8 @@ func (r *kcpsVolumeSnapshotResource) Create(ctx context.Context, req resource.Cr
 func snapshotErrorDetail(volumeID string, err error) string {
 	msg := fmt.Sprintf("Snapshot of volume %s: %v", volumeID, err)
 	if errors.Is(err, context.DeadlineExceeded) {
-		msg += "\n\nThe create/update timeout ran out. The snapshot job goes on in KCPS: the next apply adopts it instead of starting another."
+		msg += "\n\nThe create/update timeout ran out. The snapshot job goes on in KCPS: the next apply adopts it instead of starting another " +
+			"(a first snapshot only while it is still running)."
 	}
 	return msg
 }
