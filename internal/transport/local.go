@@ -8,7 +8,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -71,7 +73,7 @@ func (l *Local) Run(ctx context.Context, cmd Command) (Result, error) {
 		argv = append(words, argv...)
 		c = exec.Command(argv[0], argv[1:]...)
 	} else {
-		c = exec.Command(argv[0], argv[1:]...)
+		c = exec.Command(lookPathIn(argv[0], env["PATH"]), argv[1:]...)
 		if len(keys) > 0 {
 			c.Env = os.Environ()
 			for _, k := range keys {
@@ -197,4 +199,24 @@ func get(ctx context.Context, t Transport, path string, w io.Writer) error {
 		return fmt.Errorf("get %s: %w", path, err)
 	}
 	return nil
+}
+
+// lookPathIn resolves prog with the host's PATH when one is configured, as a
+// remote shell would: the PATH in a host's env applies to the local host too.
+func lookPathIn(prog, pathEnv string) string {
+	if pathEnv == "" || strings.Contains(prog, "/") {
+		return prog
+	}
+	for _, dir := range filepath.SplitList(pathEnv) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, prog)
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	// Not on the host's PATH: fail like a shell would (status 127), rather
+	// than finding it on this process's PATH.
+	return filepath.Join(filepath.SplitList(pathEnv)[0], prog)
 }

@@ -172,3 +172,24 @@ func TestRunCancelledBeforeStart(t *testing.T) {
 		}
 	})
 }
+
+// The PATH of a host's env decides where a local program is found, as it
+// would on a remote host.
+func TestLocalUsesHostPATH(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "backupctl-only-here")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho found-in-host-path\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l := &Local{Env: map[string]string{"PATH": dir + ":/usr/bin:/bin"}}
+	res, err := RunOK(context.Background(), l, Command{Argv: []string{"backupctl-only-here"}})
+	if err != nil || strings.TrimSpace(string(res.Stdout)) != "found-in-host-path" {
+		t.Fatalf("run with host PATH: %q, %v", res.Stdout, err)
+	}
+	// Not on the host PATH: status 127 even though this process's PATH has it.
+	l = &Local{Env: map[string]string{"PATH": dir}}
+	res, err = l.Run(context.Background(), Command{Argv: []string{"sh", "-c", "true"}})
+	if err != nil || res.ExitStatus != 127 {
+		t.Fatalf("sh outside the host PATH: status %d, %v; want 127", res.ExitStatus, err)
+	}
+}
