@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/klauspost/pgzip"
@@ -67,7 +68,23 @@ var (
 type decompressor struct {
 	io.Reader
 	format Format
-	close  func()
+	stop   func()
+	once   sync.Once
+}
+
+// close stops the decoder's goroutines (idempotent).
+func (d *decompressor) close() { d.once.Do(d.stop) }
+
+// finish reads the compressed stream to its end (so a stream with trailing
+// data fails), stops the decoder, then drains raw, the reader under the
+// decoder: once the decoder is stopped nothing else reads raw.
+func (d *decompressor) finish(raw io.Reader) error {
+	if _, err := io.Copy(io.Discard, d.Reader); err != nil {
+		return err
+	}
+	d.close()
+	_, err := io.Copy(io.Discard, raw)
+	return err
 }
 
 func newDecompressor(r io.Reader) (*decompressor, error) {
@@ -82,15 +99,15 @@ func newDecompressor(r io.Reader) (*decompressor, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: gzip header: %v", ErrCorrupt, err)
 		}
-		return &decompressor{Reader: z, format: FormatTarGz, close: func() { _ = z.Close() }}, nil
+		return &decompressor{Reader: z, format: FormatTarGz, stop: func() { _ = z.Close() }}, nil
 	case bytes.HasPrefix(head, zstdMagic):
 		z, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithDecoderMaxWindow(1<<27))
 		if err != nil {
 			return nil, fmt.Errorf("%w: zstd header: %v", ErrCorrupt, err)
 		}
-		return &decompressor{Reader: z, format: FormatTarZst, close: z.Close}, nil
+		return &decompressor{Reader: z, format: FormatTarZst, stop: z.Close}, nil
 	case len(head) == 0:
 		return nil, fmt.Errorf("%w: empty archive", ErrCorrupt)
 	}
-	return &decompressor{Reader: br, format: "tar", close: func() {}}, nil
+	return &decompressor{Reader: br, format: "tar", stop: func() {}}, nil
 }

@@ -188,7 +188,7 @@ func readMembers(ctx context.Context, src transport.Transport, p string, opts Ex
 	if err := v.done(); err != nil {
 		return nil, err
 	}
-	if _, err := io.Copy(io.Discard, hr); err != nil {
+	if err := dec.finish(hr); err != nil {
 		return nil, failed(corrupt(p, "%v", err))
 	}
 	if err := wait(); err != nil {

@@ -266,7 +266,7 @@ func verifyDeep(ctx context.Context, t transport.Transport, p string, m *Manifes
 		return err
 	}
 	// Read to the end of the file, so the whole-file hash covers it all.
-	if _, err := io.Copy(io.Discard, hr); err != nil {
+	if err := dec.finish(hr); err != nil {
 		if werr := wait(); werr != nil {
 			return werr
 		}
