@@ -331,8 +331,7 @@ func TestGroupPair(t *testing.T) {
 		t.Fatalf("%+v", st)
 	}
 	f.reset(t)
-	out, err = f.client.Ensure(ctx, d, Hooks{})
-	if err != nil {
+	if _, err = f.client.Ensure(ctx, d, Hooks{}); err != nil {
 		t.Fatal(err)
 	}
 	eqList(t, "mixed", f.changes(),

@@ -193,7 +193,9 @@ func (s *Status) noteProgress(sl SliceRow) {
 	}
 	p := -1
 	if strings.HasSuffix(sl.Copy, "%") {
-		fmt.Sscanf(strings.TrimSuffix(sl.Copy, "%"), "%d", &p)
+		if _, err := fmt.Sscanf(strings.TrimSuffix(sl.Copy, "%"), "%d", &p); err != nil {
+			p = -1
+		}
 	}
 	if p >= 0 && (s.CopyProgress < 0 || p < s.CopyProgress) {
 		s.CopyProgress = p

@@ -296,15 +296,3 @@ func extOpts(s string, allowed map[string]bool) (map[string]string, error) {
 func (r *run) info(format string, a ...any) {
 	fmt.Fprintf(r.env.Stdout, "SDX:%s: INFO: %s\n", r.cmd, fmt.Sprintf(format, a...))
 }
-
-// class finds the class named by -c.
-func (st *State) class(name string) (*Class, error) {
-	if name == "" {
-		return nil, usagef("-c class is required")
-	}
-	c := st.Classes[name]
-	if c == nil {
-		return nil, errorf("%s: no such class", name)
-	}
-	return c, nil
-}
