@@ -48,7 +48,7 @@ type Figure struct {
 func main() {
 	size := flag.Int64("size", 512<<20, "bytes of file content to generate")
 	dir := flag.String("dir", "", "work directory (default: a new one under $TMPDIR, removed at the end)")
-	runs := flag.Int("runs", 2, "runs of each measurement (the best counts)")
+	runs := flag.Int("runs", 3, "runs of each measurement (the best counts)")
 	reuse := flag.Bool("reuse", false, "with -dir: reuse a tree generated there by an earlier run")
 	flag.Parse()
 	reuseTree = *reuse

@@ -16,7 +16,7 @@ func TestBenchArchive(t *testing.T) {
 	if os.Getenv("BACKUPCTL_BENCH") != "1" {
 		t.Skip("benchmark: run with BACKUPCTL_BENCH=1 (make bench)")
 	}
-	figs, err := bench(os.Stderr, "", 512<<20, 2)
+	figs, err := bench(os.Stderr, "", 512<<20, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
