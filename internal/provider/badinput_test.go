@@ -191,7 +191,7 @@ func namesAttribute(err error, attr string) bool {
 // Valid bases; every case changes one thing.
 func badInputBases(dir string) map[string]hclBody {
 	return map[string]hclBody{
-		"policy": {`host = "local"`, `paths = ["/etc/hostname"]`, fmt.Sprintf(`destination = { path = %q }`, filepath.Join(dir, "bk")), `keep = 2`},
+		"policy":   {`host = "local"`, `paths = ["/etc/hostname"]`, fmt.Sprintf(`destination = { path = %q }`, filepath.Join(dir, "bk")), `keep = 2`},
 		"database": {`engine = "postgresql"`, `host = "127.0.0.1"`, `port = 5432`, `user = "postgres"`, `databases = ["rs"]`, `bin_dir = "/usr/lib/postgresql/15/bin"`},
 		"pair":     {`host = "local"`, `class = "Class1"`, `master = "Volume1"`, `proxy = "Volume2"`},
 		"group":    {`host = "box"`, `class = "Class1"`, `master = "Group1"`, `proxy = "Group3"`, `volume_map = { Volume1 = "Proxy1", Volume3 = "Proxy3" }`},
@@ -211,7 +211,7 @@ func badInputBases(dir string) map[string]hclBody {
 // emulator at plan.
 func badInputControl(dir string) string {
 	b := badInputBases(dir)
-	return b["policy"].with("database = {\n    " + strings.Join(b["database"], "\n    ") + "\n  }").block("resource", "backupctl_backup_policy", "p") +
+	return b["policy"].with("database = {\n    "+strings.Join(b["database"], "\n    ")+"\n  }").block("resource", "backupctl_backup_policy", "p") +
 		b["pair"].block("resource", "backupctl_gds_proxy_pair", "p") +
 		b["group"].block("resource", "backupctl_gds_proxy_pair", "g") +
 		b["snap"].block("resource", "backupctl_kcps_volume_snapshot", "v") +
@@ -233,9 +233,15 @@ func badInputCorpus(dir string, s *sshdtest.Server) []badInput {
 	db := func(kvs ...string) string {
 		return policy("database = {\n    " + strings.Join(b["database"].with(kvs...), "\n    ") + "\n  }")
 	}
-	pair := func(kvs ...string) string { return b["pair"].with(kvs...).block("resource", "backupctl_gds_proxy_pair", "p") }
-	group := func(kvs ...string) string { return b["group"].with(kvs...).block("resource", "backupctl_gds_proxy_pair", "g") }
-	snap := func(kvs ...string) string { return b["snap"].with(kvs...).block("resource", "backupctl_kcps_volume_snapshot", "v") }
+	pair := func(kvs ...string) string {
+		return b["pair"].with(kvs...).block("resource", "backupctl_gds_proxy_pair", "p")
+	}
+	group := func(kvs ...string) string {
+		return b["group"].with(kvs...).block("resource", "backupctl_gds_proxy_pair", "g")
+	}
+	snap := func(kvs ...string) string {
+		return b["snap"].with(kvs...).block("resource", "backupctl_kcps_volume_snapshot", "v")
+	}
 	sched := func(kvs ...string) string {
 		return b["sched"].with(kvs...).block("resource", "backupctl_kcps_snapshot_schedule", "s")
 	}
