@@ -248,8 +248,8 @@ func badInputCorpus(dir string, s *sshdtest.Server) []badInput {
 	restore := func(base string, kvs ...string) string {
 		return b[base].with(kvs...).block("resource", "backupctl_restore_from_snapshot", "r")
 	}
-	archive := func(old, new string) string {
-		return restore("archive", strings.Replace(b["archive"][0], old, new, 1))
+	archive := func(from, to string) string {
+		return restore("archive", strings.Replace(b["archive"][0], from, to, 1))
 	}
 	ds := func(base, typ string, kvs ...string) string { return b[base].with(kvs...).block("data", typ, "d") }
 	// Provider blocks with one problem; the data source would connect.
