@@ -176,12 +176,19 @@ provider "backupctl" {
 // top-level attribute, terraform quotes the attribute's line. (For an
 // attribute nested in an object terraform quotes only the resource's
 // first line, so the text must name it.)
+//
+// A nested attribute may also be named by its last step alone when that
+// is a compound name no sentence uses otherwise ("from_path is required"),
+// not when it is a plain word ("name", "class").
 func namesAttribute(err error, attr string) bool {
-	if strings.Contains(diagText(err), attr) {
+	text := diagText(err)
+	if strings.Contains(text, attr) {
 		return true
 	}
 	if strings.Contains(attr, ".") {
-		return false
+		leaf := attr[strings.LastIndex(attr, ".")+1:]
+		word, _, _ := strings.Cut(leaf, "[")
+		return strings.Contains(word, "_") && regexp.MustCompile(`\b`+regexp.QuoteMeta(leaf)+`\b`).MatchString(text)
 	}
 	root, _, _ := strings.Cut(attr, "[")
 	quoted := regexp.MustCompile(`(?m)^[\s│]*\d+:\s+` + regexp.QuoteMeta(root) + `\s*=`)
@@ -342,6 +349,11 @@ func badInputCorpus(dir string, s *sshdtest.Server) []badInput {
 		{name: "backup_generations verify", attr: "verify", want: `checksum`, cfg: ds("gens", "backupctl_backup_generations", `verify = "sha1"`)},
 		{name: "backup_generations unknown host", attr: "host", want: `"nowhere" is not defined`, cfg: ds("gens", "backupctl_backup_generations", `host = "nowhere"`)},
 		{name: "host unknown host", attr: "host", want: `"nowhere" is not defined`, cfg: ds("host", "backupctl_host", `host = "nowhere"`)},
+
+		// nested attributes named by a compound leaf
+		{name: "restore kcps empty network", attr: "kcps.network_id", want: `must not be empty`, cfg: restore("kcpsrest", strings.Replace(b["kcpsrest"][0], fmt.Sprintf("network_id = %q", kcpsemu.DemoNetworkEast), `network_id = " "`, 1))},
+		{name: "restore generation without from_path", attr: "archive.from_path", want: `from_path is required`, cfg: archive(`file = "/var/backups/a.tar.gz"`, `generation_id = "a-1"`)},
+		{name: "database relative bin_dir", attr: "database.bin_dir", want: `absolute path`, cfg: db(`bin_dir = "bin"`)},
 
 		// provider block (loopback addresses only: nothing may be dialled)
 		{name: "provider empty address", attr: `hosts["a"].address`, want: `must not be empty`, provider: true, cfg: prov(`a = { address = "", `+auth+` }`, "")},
