@@ -180,8 +180,9 @@ said "gds1: PRIMECLUSTER GDS (emulated): shared class Class1 on node1 and node2,
 
 # KCPS: the API emulator with web01 and db01, and the eight snapshots of
 # web01's data volume an operator took by hand, one a week.
+# Its secret key goes to kcps.env (0600) only, never to a log.
 "$work/bin/kcpsemu" -config "$demo_src/kcps-seed.json" -scale "$kcps_scale" -admin \
-  -env-file "$lab/kcps.env" >"$logs/kcpsemu.log" 2>&1 &
+  -env-file "$lab/kcps.env" > >(grep --line-buffered -v '^secret_key=' >"$logs/kcpsemu.log") 2>&1 &
 daemons+=($!)
 
 # sshd: one loopback sshd plays gds1, smf1, gm1 and drill1.
