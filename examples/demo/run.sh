@@ -48,11 +48,9 @@ mkdir -p "$work/bin" "$lab" "$tfdir" "$logs"
 daemons=()
 last_log=""
 
-# ---- cleanup: every process started from $work, then $work itself ----
-cleanup() {
-  local rc=$? pid n
-  trap - EXIT INT TERM HUP
-  set +e
+# ---- stopping: every process started from $work, then $work itself ----
+stop_lab() {
+  local pid n alive found
   for pid in "${daemons[@]}"; do kill -TERM "$pid" 2>/dev/null; done
   for n in $(seq 50); do
     alive=0
@@ -75,6 +73,13 @@ cleanup() {
     [ $found = 0 ] && break
     sleep 0.2
   done
+  daemons=()
+}
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM HUP
+  set +e
+  stop_lab
   if [ $rc != 0 ] && [ -n "$last_log" ] && [ -s "$last_log" ]; then
     echo "demo: the end of $(basename "$last_log"):" >&2
     tail -n 40 "$last_log" >&2
@@ -97,7 +102,7 @@ export TF_CLI_CONFIG_FILE="$work/terraformrc" TF_IN_AUTOMATION=1 TF_INPUT=0 CHEC
 # plan line, progress, warnings and errors; it drops the dev-override
 # warning (expected here) and the attribute-by-attribute diff (in $logs).
 condense() {
-  awk '
+  awk -v b="$bold" -v r="$reset" '
     function progress(l) {
       return l ~ /^  # / || l ~ /^Plan:/ || l ~ /complete!|^No changes/ ||
         l ~ /^[a-z_]+\.[^ ]+: (Creating|Modifying|Destroying|Importing|Reading)\.\.\./ ||
@@ -109,11 +114,11 @@ condense() {
     {
       plain = $0
       gsub(/\033\[[0-9;]*m/, "", plain)
-      sub(/^([╷╵]|│ ?)/, "", plain)
+      sub(/^(╷|╵|│ ?)/, "", plain) # alternation: in the C locale a bracket matches one byte
     }
     plain ~ /^(Warning|Error): / {
       indiag = 1; skip = (plain ~ /development overrides/)
-      if (!skip) print $0
+      if (!skip) print b plain r
       next
     }
     indiag && (progress(plain) || other(plain)) { indiag = 0 }
@@ -246,6 +251,7 @@ stand_in APSTART "Groupmax servers started"
 journal_traffic() {
   local i
   for i in 1 2 3; do echo "mail $1.$i" >"$lab/gm1/MNG_JOURNAL/MCH_JOURNAL/JNL$1$i"; done
+  echo "    gm1: mail since the last backup: $(find "$lab/gm1/MNG_JOURNAL/MCH_JOURNAL" -type f | wc -l) journal files in MCH_JOURNAL"
 }
 said "gm1: a Groupmax master management server below $lab/gm1 with a journal in MNG_JOURNAL/MCH_JOURNAL; its stop/start commands are stand-ins that log."
 mkdir -p "$lab/nas"
@@ -255,6 +261,18 @@ show_gds_log() {
   # The sdx commands (sdxinfo aside) and the quiesce commands, in order.
   grep -v '^sdxinfo' "$lab/gds/root/calls.log" 2>/dev/null | tr '\t' ' ' | show || true
   : >"$lab/gds/root/calls.log"
+}
+# kcps_calls_since COUNTS: the API calls made since COUNTS (the emulator's
+# /_emu/calls) that show what an operator does by hand.
+kcps_calls_since() {
+  local now c a b out=""
+  now=$(curl -fsS "${kcps_admin}calls")
+  for c in stopVirtualMachine createSnapshot queryAsyncJobResult startVirtualMachine deleteSnapshot listSnapshots; do
+    a=$(grep -o "\"$c\":[0-9]*" <<<"$1" | cut -d: -f2 || true)
+    b=$(grep -o "\"$c\":[0-9]*" <<<"$now" | cut -d: -f2 || true)
+    out+="$c ${b:-0}-${a:-0} "
+  done
+  awk '{ for (i = 1; i < NF; i += 2) { split($(i + 1), n, "-"); printf "%s%s %d", (i > 1 ? ", " : ""), $i, n[1] - n[2] } print "" }' <<<"$out"
 }
 show_gm() {
   show <"$lab/gm1/ops.log"
@@ -279,9 +297,10 @@ tf_quiet output kcps_generations | show
 # ==========================================================================
 step "Nightly backup runs 2 and 3: a new backup_run takes a new generation everywhere"
 said "Each run re-snapshots the GDS proxy (Rejoin, copy, quiesce, Part), takes a KCPS snapshot with web01 stopped and started again, and archives SMF and Groupmax. KCPS keeps 8: the plan names the snapshot the apply deletes once the new one is BackedUp. Archives keep 2: the oldest archive is pruned after the new one is verified."
+calls_before=$(curl -fsS "${kcps_admin}calls")
 for run in 2 3; do
-  journal_traffic "$run"
   echo "    -- backup_run=$run"
+  journal_traffic "$run"
   tf "apply$run.log" apply -auto-approve -var backup_run="$run"
 done
 echo
@@ -289,6 +308,8 @@ echo "    gds1 (sdx and quiesce commands, in order):"
 show_gds_log
 echo "    gm1:"
 show_gm
+echo "    KCPS API calls of runs 2 and 3 (web01 stopped and started around each snapshot, the oldest deleted after):"
+echo "    $(kcps_calls_since "$calls_before")"
 echo "    terraform output (generations now):"
 tf_quiet output kcps_generations | show
 tf_quiet output archives | show
@@ -308,7 +329,7 @@ gds sdxproxy Rejoin -c Class1 -p Volume2 | show
 : >"$lab/gds/root/calls.log"
 
 step "terraform plan -detailed-exitcode: does reality still match the configuration?"
-said "backupctl reads every generation (one paged KCPS listing, sdxinfo, the archives' manifests) and shows the differences; exit code 2 means 'changes', which fails a CI job."
+said "By hand, nobody notices until the day a restore is needed. backupctl reads every generation (one paged KCPS listing, sdxinfo, the archives' manifests) and shows the differences; exit code 2 means 'changes', which fails a scheduled CI job."
 set +e
 terraform -chdir="$tfdir" plan -detailed-exitcode -var backup_run=3 "${tf_color[@]}" >"$logs/drift.log" 2>&1 &
 wait $!
@@ -361,6 +382,7 @@ echo "    archives left on the NAS: $left; KCPS snapshots left of web01's data v
 [ "$snaps" = 0 ] || die "destroy left $snaps KCPS snapshots"
 
 step "Stopping the lab"
-said "The emulators and sshd stop; $work is removed."
+stop_lab
+said "The KCPS emulator and sshd are stopped; $work goes next."
 elapsed=$((SECONDS - start_time))
 printf '\n%sDemo finished in %ds.%s\n' "$bold" "$elapsed" "$reset"
