@@ -94,7 +94,7 @@ func (d *backupGenerationsDataSource) Read(ctx context.Context, req datasource.R
 	ctx = d.data.LogContext(ctx)
 	t, err := d.data.Pool.Get(host)
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("host"), "Host unavailable", err.Error())
+		attrError(&resp.Diagnostics, path.Root("host"), "Host unavailable", err.Error())
 		return
 	}
 	mode := archive.VerifyMode(m.Verify.ValueString())

@@ -352,7 +352,7 @@ func (m *backupPolicyModel) resolvePreset(diags *diag.Diagnostics) (p *apps.Pres
 
 func addPresetError(diags *diag.Diagnostics, err error, labels map[string]string) {
 	if errors.Is(err, apps.ErrUnknown) {
-		diags.AddAttributeError(path.Root("application"), "Unknown application preset", err.Error())
+		attrError(diags, path.Root("application"), "Unknown application preset", err.Error())
 		return
 	}
 	var errs []error
@@ -372,10 +372,10 @@ func addPresetError(diags *diag.Diagnostics, err error, labels map[string]string
 			if _, present := labels[le.Label]; present {
 				summary = "Invalid label for the application preset"
 			}
-			diags.AddAttributeError(p, summary, fmt.Sprintf("labels.%s: %s", le.Label, e.Error()))
+			attrError(diags, p, summary, fmt.Sprintf("labels.%s: %s", le.Label, e.Error()))
 			continue
 		}
-		diags.AddAttributeError(path.Root("application"), "Invalid application settings", e.Error())
+		attrError(diags, path.Root("application"), "Invalid application settings", e.Error())
 	}
 }
 
@@ -511,7 +511,7 @@ func validatePolicy(ctx context.Context, m *backupPolicyModel, checkPassword boo
 		if unknown[e.Attr] || (e.Attr == "destination" && e.Key == "format") {
 			continue
 		}
-		diags.AddAttributeError(fieldPath(e), "Invalid backup policy", e.Error())
+		attrError(&diags, fieldPath(e), "Invalid backup policy", e.Error())
 	}
 	return diags
 }
@@ -520,27 +520,27 @@ func validateDatabase(d *databaseModel, checkPassword bool) diag.Diagnostics {
 	var diags diag.Diagnostics
 	base := path.Root("database")
 	if s := d.BinDir; !s.IsNull() && !s.IsUnknown() && !strings.HasPrefix(s.ValueString(), "/") {
-		diags.AddAttributeError(base.AtName("bin_dir"), "Invalid bin_dir", fmt.Sprintf("%q must be an absolute path", s.ValueString()))
+		attrError(&diags, base.AtName("bin_dir"), "Invalid bin_dir", fmt.Sprintf("%q must be an absolute path", s.ValueString()))
 	}
 	for _, f := range []struct {
 		name string
 		v    types.String
 	}{{"host", d.Host}, {"user", d.User}} {
 		if !f.v.IsNull() && !f.v.IsUnknown() && (f.v.ValueString() == "" || strings.HasPrefix(f.v.ValueString(), "-")) {
-			diags.AddAttributeError(base.AtName(f.name), "Invalid database "+f.name, fmt.Sprintf("%q must not be empty or start with '-'", f.v.ValueString()))
+			attrError(&diags, base.AtName(f.name), "Invalid database "+f.name, fmt.Sprintf("%q must not be empty or start with '-'", f.v.ValueString()))
 		}
 	}
 	if checkPassword && !d.Password.IsNull() && !d.Password.IsUnknown() && strings.ContainsAny(d.Password.ValueString(), "\n\r\x00") {
-		diags.AddAttributeError(base.AtName("password"), "Invalid database password", "The password must not contain a newline or NUL (the value is not shown).")
+		attrError(&diags, base.AtName("password"), "Invalid database password", "The password must not contain a newline or NUL (the value is not shown).")
 	}
 	if dbs, ok := listValues(d.Databases); ok {
 		seen := map[string]bool{}
 		for i, db := range dbs {
 			switch {
 			case db == "" || strings.HasPrefix(db, "-") || strings.ContainsRune(db, 0):
-				diags.AddAttributeError(base.AtName("databases").AtListIndex(i), "Invalid database name", fmt.Sprintf("%q must not be empty or start with '-'", db))
+				attrError(&diags, base.AtName("databases").AtListIndex(i), "Invalid database name", fmt.Sprintf("%q must not be empty or start with '-'", db))
 			case seen[db]:
-				diags.AddAttributeError(base.AtName("databases").AtListIndex(i), "Duplicate database name", fmt.Sprintf("%q is listed twice", db))
+				attrError(&diags, base.AtName("databases").AtListIndex(i), "Duplicate database name", fmt.Sprintf("%q is listed twice", db))
 			}
 			seen[db] = true
 		}
@@ -566,7 +566,7 @@ func (r *backupPolicyResource) ModifyPlan(ctx context.Context, req resource.Modi
 			r.data.CheckHost(path.Root("host"), plan.Host.ValueString(), &resp.Diagnostics)
 		}
 		if dest, ok, _ := plan.destination(ctx); ok && known(dest.Host) && !r.data.Pool.Has(dest.Host.ValueString()) {
-			resp.Diagnostics.AddAttributeError(path.Root("destination").AtName("host"), "Unknown host",
+			attrError(&resp.Diagnostics, path.Root("destination").AtName("host"), "Unknown host",
 				fmt.Sprintf("destination.host: host %q is not defined in the provider's hosts (known: %v).", dest.Host.ValueString(), r.data.Pool.Names()))
 		}
 	}
@@ -599,7 +599,7 @@ func (r *backupPolicyResource) ModifyPlan(ctx context.Context, req resource.Modi
 				if ownVals[e.Attr] != nil {
 					p = fieldPath(e)
 				}
-				resp.Diagnostics.AddAttributeError(p, "Unknown host in a command", e.Error())
+				attrError(&resp.Diagnostics, p, "Unknown host in a command", e.Error())
 			}
 		}
 	}
@@ -625,7 +625,7 @@ func (r *backupPolicyResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if pd, ok, _ := plan.destination(ctx); ok && !state.ForceDestroy.ValueBool() && !state.Generations.IsNull() && len(state.Generations.Elements()) > 0 {
 		sd, _, _ := state.destination(ctx)
 		if (known(pd.Path) && !pd.Path.Equal(sd.Path)) || (!pd.Host.IsUnknown() && !pd.Host.Equal(sd.Host)) {
-			resp.Diagnostics.AddAttributeError(path.Root("destination"), "Backup generations would be lost",
+			attrError(&resp.Diagnostics, path.Root("destination"), "Backup generations would be lost",
 				fmt.Sprintf("Changing destination replaces the policy, which deletes the %d generation(s) in %s. Set force_destroy = true first (and apply), "+
 					"or `terraform state rm` the policy to keep the old archives.", len(state.Generations.Elements()), state.ID.ValueString()))
 			return
@@ -760,7 +760,7 @@ func (r *backupPolicyResource) runBackup(ctx context.Context, m *backupPolicyMod
 	}
 	if errs := backup.Validate(p, preset); len(errs) > 0 {
 		for _, e := range errs {
-			diags.AddAttributeError(fieldPath(e), "Invalid backup policy", e.Error())
+			attrError(diags, fieldPath(e), "Invalid backup policy", e.Error())
 		}
 		return false
 	}

@@ -75,7 +75,7 @@ func (d *providerData) CheckHost(p path.Path, host string, diags *diag.Diagnosti
 	if d == nil || d.Pool.Has(host) {
 		return true
 	}
-	diags.AddAttributeError(p, "Unknown host",
+	attrError(diags, p, "Unknown host",
 		fmt.Sprintf("Host %q is not defined in the provider's hosts (known: %v). Add it to the provider block or use \"local\".", host, d.Pool.Names()))
 	return false
 }
@@ -118,4 +118,11 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+// attrError adds an attribute error whose summary also names the attribute:
+// terraform points at the block, not at nested attributes (of the provider
+// block, of objects inside a resource), so the path goes into the text too.
+func attrError(diags *diag.Diagnostics, p path.Path, summary, detail string) {
+	diags.AddAttributeError(p, fmt.Sprintf("%s (%s)", summary, p), detail)
 }

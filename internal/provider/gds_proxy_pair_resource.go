@@ -94,7 +94,7 @@ func (gdsName) ValidateString(_ context.Context, req validator.StringRequest, re
 		return
 	}
 	if err := gds.CheckName(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid GDS object name", err.Error())
+		attrError(&resp.Diagnostics, req.Path, "Invalid GDS object name", err.Error())
 	}
 }
 
@@ -184,7 +184,7 @@ func (r *gdsProxyPairResource) ValidateConfig(ctx context.Context, req resource.
 	}
 	known := func(s types.String) bool { return !s.IsNull() && !s.IsUnknown() }
 	if known(m.Master) && known(m.Proxy) && m.Master.ValueString() == m.Proxy.ValueString() {
-		resp.Diagnostics.AddAttributeError(path.Root("proxy"), "Proxy equals master",
+		attrError(&resp.Diagnostics, path.Root("proxy"), "Proxy equals master",
 			fmt.Sprintf("master and proxy are both %q: a proxy must be another volume (or group) of the class", m.Proxy.ValueString()))
 	}
 	if m.VolumeMap.IsNull() || m.VolumeMap.IsUnknown() {
@@ -201,7 +201,7 @@ func (r *gdsProxyPairResource) ValidateConfig(ctx context.Context, req resource.
 	for _, k := range keys {
 		v := vm[k]
 		if known(m.Master) && k == m.Master.ValueString() || known(m.Proxy) && v.ValueString() == m.Proxy.ValueString() {
-			resp.Diagnostics.AddAttributeError(path.Root("volume_map"), "volume_map on a volume pair",
+			attrError(&resp.Diagnostics, path.Root("volume_map"), "volume_map on a volume pair",
 				fmt.Sprintf("volume_map maps the volumes of a master group to the proxy volumes the Join creates in the proxy group; "+
 					"%q = %q names master and proxy themselves, so this is a volume pair: remove volume_map "+
 					"(or set master and proxy to the group names)", k, v.ValueString()))
@@ -211,7 +211,7 @@ func (r *gdsProxyPairResource) ValidateConfig(ctx context.Context, req resource.
 			continue
 		}
 		if other, dup := seen[v.ValueString()]; dup {
-			resp.Diagnostics.AddAttributeError(path.Root("volume_map").AtMapKey(k), "Proxy volume named twice",
+			attrError(&resp.Diagnostics, path.Root("volume_map").AtMapKey(k), "Proxy volume named twice",
 				fmt.Sprintf("%q is the proxy of both %q and %q", v.ValueString(), other, k))
 		}
 		seen[v.ValueString()] = k
@@ -381,7 +381,7 @@ func (r *gdsProxyPairResource) apply(ctx context.Context, m *gdsProxyPairModel, 
 	host := m.Host.ValueString()
 	c, err := r.data.gdsClient(ctx, host)
 	if err != nil {
-		diags.AddAttributeError(path.Root("host"), "Host unavailable", err.Error())
+		attrError(diags, path.Root("host"), "Host unavailable", err.Error())
 		return false
 	}
 	d := m.desired(ctx, diags, fresh)
@@ -451,7 +451,7 @@ func addGDSError(diags *diag.Diagnostics, err error, id string) {
 		hint = "\n\nThe timeout was reached. The next apply picks up where this one stopped; raise timeouts if copies take longer."
 	}
 	if strings.Contains(err.Error(), "volume_map applies to group pairs only") || strings.Contains(err.Error(), "a group pair needs volume_map") {
-		diags.AddAttributeError(path.Root("volume_map"), "GDS proxy pair "+id, err.Error())
+		attrError(diags, path.Root("volume_map"), "GDS proxy pair "+id, err.Error())
 		return
 	}
 	diags.AddError("GDS proxy pair "+id, err.Error()+hint)
@@ -514,7 +514,7 @@ func (r *gdsProxyPairResource) Delete(ctx context.Context, req resource.DeleteRe
 	defer cancel()
 	c, err := r.data.gdsClient(ctx, m.Host.ValueString())
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("host"), "Host unavailable", err.Error())
+		attrError(&resp.Diagnostics, path.Root("host"), "Host unavailable", err.Error())
 		return
 	}
 	if err := c.Dissolve(ctx, m.Class.ValueString(), m.Proxy.ValueString()); err != nil && !errors.Is(err, gds.ErrNotFound) {
@@ -532,7 +532,7 @@ func (r *gdsProxyPairResource) Read(ctx context.Context, req resource.ReadReques
 	host := m.Host.ValueString()
 	c, err := r.data.gdsClient(ctx, host)
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("host"), "Host unavailable", err.Error())
+		attrError(&resp.Diagnostics, path.Root("host"), "Host unavailable", err.Error())
 		return
 	}
 	st, err := c.CachedStatus(ctx, m.Class.ValueString(), m.Proxy.ValueString())

@@ -137,14 +137,14 @@ func (d *gdsVolumesDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	ctx = d.data.LogContext(ctx)
 	c, err := d.data.gdsClient(ctx, host)
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("host"), "Host unavailable", err.Error())
+		attrError(&resp.Diagnostics, path.Root("host"), "Host unavailable", err.Error())
 		return
 	}
 	class := m.Class.ValueString()
 	info, err := c.CachedInfo(ctx, class)
 	if err != nil {
 		if errors.Is(err, gds.ErrNotFound) {
-			resp.Diagnostics.AddAttributeError(path.Root("class"), "No such class", err.Error())
+			attrError(&resp.Diagnostics, path.Root("class"), "No such class", err.Error())
 			return
 		}
 		resp.Diagnostics.AddError(fmt.Sprintf("sdxinfo on host %q", host), err.Error())

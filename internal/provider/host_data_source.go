@@ -85,13 +85,13 @@ func (d *hostDataSource) Read(ctx context.Context, req datasource.ReadRequest, r
 	ctx = d.data.LogContext(ctx)
 	t, err := d.data.Transport(host)
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("host"), "Host unavailable", err.Error())
+		attrError(&resp.Diagnostics, path.Root("host"), "Host unavailable", err.Error())
 		return
 	}
 	argv := append([]string{"/bin/sh", "-c", hostProbe, "backupctl-probe"}, hostTools...)
 	res, err := transport.RunOK(ctx, t, transport.Command{Argv: argv})
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("host"), fmt.Sprintf("Cannot probe host %q", host), err.Error())
+		attrError(&resp.Diagnostics, path.Root("host"), fmt.Sprintf("Cannot probe host %q", host), err.Error())
 		return
 	}
 	facts, err := parseHostProbe(string(res.Stdout))

@@ -98,19 +98,19 @@ func (r *kcpsSnapshotScheduleResource) ValidateConfig(ctx context.Context, req r
 	switch interval {
 	case "hourly":
 		if !m.Hour.IsNull() {
-			resp.Diagnostics.AddAttributeError(path.Root("hour"), "hour is not used by hourly schedules",
+			attrError(&resp.Diagnostics, path.Root("hour"), "hour is not used by hourly schedules",
 				"An hourly policy runs at `minute` past every hour; remove `hour`.")
 		}
 	default:
 		if m.Hour.IsNull() {
-			resp.Diagnostics.AddAttributeError(path.Root("hour"), "hour is required",
+			attrError(&resp.Diagnostics, path.Root("hour"), "hour is required",
 				fmt.Sprintf("A %s schedule needs `hour` (0-23).", interval))
 		}
 	}
 	switch interval {
 	case "hourly", "daily":
 		if !m.Day.IsNull() {
-			resp.Diagnostics.AddAttributeError(path.Root("day"), fmt.Sprintf("day is not used by %s schedules", interval),
+			attrError(&resp.Diagnostics, path.Root("day"), fmt.Sprintf("day is not used by %s schedules", interval),
 				"`day` is for weekly (1-7) and monthly (1-31) schedules; remove it.")
 		}
 	case "weekly", "monthly":
@@ -127,7 +127,7 @@ func (r *kcpsSnapshotScheduleResource) ValidateConfig(ctx context.Context, req r
 			if !m.Day.IsNull() {
 				got = fmt.Sprint(m.Day.ValueInt64())
 			}
-			resp.Diagnostics.AddAttributeError(path.Root("day"), fmt.Sprintf("Invalid day for a %s schedule", interval),
+			attrError(&resp.Diagnostics, path.Root("day"), fmt.Sprintf("Invalid day for a %s schedule", interval),
 				fmt.Sprintf("A %s schedule needs %s (got %s). KCPS would not refuse it: it would silently make it a DAILY policy.", interval, what, got))
 		} else if interval == "monthly" && m.Day.ValueInt64() > 28 {
 			resp.Diagnostics.AddAttributeWarning(path.Root("day"), "Not every month has this day",
@@ -135,7 +135,7 @@ func (r *kcpsSnapshotScheduleResource) ValidateConfig(ctx context.Context, req r
 		}
 	}
 	if !m.Timezone.IsUnknown() && !m.Timezone.IsNull() && !kcps.ValidTimezone(m.Timezone.ValueString()) {
-		resp.Diagnostics.AddAttributeError(path.Root("timezone"), "Unknown time zone",
+		attrError(&resp.Diagnostics, path.Root("timezone"), "Unknown time zone",
 			fmt.Sprintf("%q is neither an IANA time zone (Asia/Tokyo) nor a Java short id (JST).", m.Timezone.ValueString()))
 	}
 }

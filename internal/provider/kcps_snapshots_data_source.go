@@ -87,7 +87,7 @@ func (d *kcpsSnapshotsDataSource) Read(ctx context.Context, req datasource.ReadR
 	vol := m.VolumeID.ValueString()
 	if _, err := client.GetVolume(ctx, vol); err != nil {
 		if kcps.IsNotFound(err) {
-			resp.Diagnostics.AddAttributeError(path.Root("volume_id"), "Volume not found", fmt.Sprintf("The KCPS account has no volume %s.", vol))
+			attrError(&resp.Diagnostics, path.Root("volume_id"), "Volume not found", fmt.Sprintf("The KCPS account has no volume %s.", vol))
 		} else {
 			resp.Diagnostics.AddError("Cannot read the volume", err.Error())
 		}

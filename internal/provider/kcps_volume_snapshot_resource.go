@@ -169,7 +169,7 @@ func (r *kcpsVolumeSnapshotResource) ModifyPlan(ctx context.Context, req resourc
 		gens, d := generationsFrom(ctx, st.Generations)
 		resp.Diagnostics.Append(d...)
 		if live := liveGenerations(gens); !plan.VolumeID.Equal(st.VolumeID) && len(live) > 0 && !st.ForceDestroy.ValueBool() {
-			resp.Diagnostics.AddAttributeError(path.Root("volume_id"), "Generations would be lost",
+			attrError(&resp.Diagnostics, path.Root("volume_id"), "Generations would be lost",
 				fmt.Sprintf("Changing volume_id replaces the resource, which deletes the %d snapshot(s) of volume %s (%s). "+
 					"Set force_destroy = true and apply first, or add a new resource for the new volume.",
 					len(live), st.VolumeID.ValueString(), strings.Join(genIDs(live), ", ")))
@@ -262,7 +262,7 @@ func (r *kcpsVolumeSnapshotResource) checkVolumeAtPlan(ctx context.Context, plan
 		return
 	}
 	if !found {
-		diags.AddAttributeError(path.Root("volume_id"), "Volume not found",
+		attrError(diags, path.Root("volume_id"), "Volume not found",
 			fmt.Sprintf("The KCPS account has no volume %s.", plan.VolumeID.ValueString()))
 		return
 	}

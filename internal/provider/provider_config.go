@@ -168,9 +168,3 @@ func (h hostModel) toConfig(ctx context.Context, name string) (transport.HostCon
 		Env:            env,
 	}}, diags
 }
-
-// attrError adds an attribute error whose summary also names the attribute:
-// terraform does not always point at nested attributes of a provider block.
-func attrError(diags *diag.Diagnostics, p path.Path, summary, detail string) {
-	diags.AddAttributeError(p, fmt.Sprintf("%s (%s)", summary, p), detail)
-}

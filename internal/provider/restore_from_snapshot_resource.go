@@ -330,7 +330,7 @@ func rfsDuration(diags *diag.Diagnostics, p path.Path, s types.String) {
 		return
 	}
 	if _, err := restore.ParseLimit(s.ValueString()); err != nil {
-		diags.AddAttributeError(p, "Invalid duration", err.Error())
+		attrError(diags, p, "Invalid duration", err.Error())
 	}
 }
 
@@ -358,7 +358,7 @@ func (r *restoreResource) ValidateConfig(ctx context.Context, req resource.Valid
 		if len(set) > 1 {
 			detail = fmt.Sprintf("%s are all set: a restore has exactly one source (archive, gds or kcps). Use one resource per restore.", strings.Join(set, " and "))
 		}
-		d.AddAttributeError(path.Root(rfsFirstOr(set, "archive")), "Exactly one source block", detail)
+		attrError(d, path.Root(rfsFirstOr(set, "archive")), "Exactly one source block", detail)
 	}
 	mode, modeKnown := restore.ModeDrill, true
 	switch {
@@ -383,22 +383,22 @@ func (r *restoreResource) ValidateConfig(ctx context.Context, req resource.Valid
 		}{{"class", g.Class}, {"proxy", g.Proxy}} {
 			if rfsKnown(x.v) {
 				if err := gds.CheckName(x.v.ValueString()); err != nil {
-					d.AddAttributeError(path.Root("gds").AtName(x.n), "Invalid GDS object name", err.Error())
+					attrError(d, path.Root("gds").AtName(x.n), "Invalid GDS object name", err.Error())
 				}
 			}
 		}
 		if modeKnown && mode != restore.ModeInPlace {
-			d.AddAttributeError(path.Root("mode"), "A GDS restore is always in place",
+			attrError(d, path.Root("mode"), "A GDS restore is always in place",
 				fmt.Sprintf("sdxproxy Restore copies the proxy back onto its master: there is no separate drill target. Set mode = %q and confirm = %q.",
 					restore.ModeInPlace, identity))
 		}
 		if rfsKnown(g.SnapshotTime) {
 			if _, err := time.Parse(time.RFC3339, g.SnapshotTime.ValueString()); err != nil {
-				d.AddAttributeError(path.Root("gds").AtName("snapshot_time"), "Invalid time", fmt.Sprintf("%q is not an RFC 3339 time", g.SnapshotTime.ValueString()))
+				attrError(d, path.Root("gds").AtName("snapshot_time"), "Invalid time", fmt.Sprintf("%q is not an RFC 3339 time", g.SnapshotTime.ValueString()))
 			}
 		}
 		if g.SnapshotTime.IsNull() && !m.MaxRPO.IsNull() {
-			d.AddAttributeError(path.Root("max_rpo"), "max_rpo needs gds.snapshot_time",
+			attrError(d, path.Root("max_rpo"), "max_rpo needs gds.snapshot_time",
 				"GDS does not record when a proxy was parted: set gds.snapshot_time (e.g. backupctl_gds_proxy_pair.<name>.parted_at) to check max_rpo.")
 		}
 	}
@@ -406,7 +406,7 @@ func (r *restoreResource) ValidateConfig(ctx context.Context, req resource.Valid
 	if rfsObject(ctx, m.KCPS, &k, d) {
 		identity, idKnown = restore.KCPSIdentity(k.Name.ValueString()), rfsKnown(k.Name)
 		if rfsKnown(k.Name) && !rfsVMName.MatchString(k.Name.ValueString()) {
-			d.AddAttributeError(path.Root("kcps").AtName("name"), "Invalid VM name",
+			attrError(d, path.Root("kcps").AtName("name"), "Invalid VM name",
 				fmt.Sprintf("%q: a VM name is a host name of 2 to 63 letters, digits and hyphens, starting with a letter", k.Name.ValueString()))
 		}
 		for _, x := range []struct {
@@ -414,20 +414,20 @@ func (r *restoreResource) ValidateConfig(ctx context.Context, req resource.Valid
 			v types.String
 		}{{"root_snapshot_id", k.RootSnapshotID}, {"service_offering_id", k.ServiceOfferingID}, {"network_id", k.NetworkID}, {"os_type_id", k.OSTypeID}} {
 			if rfsKnown(x.v) && strings.TrimSpace(x.v.ValueString()) == "" {
-				d.AddAttributeError(path.Root("kcps").AtName(x.n), "Empty id", x.n+" must not be empty")
+				attrError(d, path.Root("kcps").AtName(x.n), "Empty id", x.n+" must not be empty")
 			}
 		}
 		if ids := rfsStrings(ctx, k.DataSnapshotIDs, d); rfsKnown(k.RootSnapshotID) {
 			for i, id := range ids {
 				if id == k.RootSnapshotID.ValueString() {
-					d.AddAttributeError(path.Root("kcps").AtName("data_snapshot_ids").AtListIndex(i), "ROOT snapshot listed as data",
+					attrError(d, path.Root("kcps").AtName("data_snapshot_ids").AtListIndex(i), "ROOT snapshot listed as data",
 						"the ROOT snapshot becomes the template; list only data volume snapshots here")
 				}
 			}
 		}
 	}
 	if (!m.GDS.IsNull() || !m.KCPS.IsNull()) && !m.RequireLabels.IsNull() && m.Archive.IsNull() {
-		d.AddAttributeError(path.Root("require_labels"), "require_labels applies to archives",
+		attrError(d, path.Root("require_labels"), "require_labels applies to archives",
 			"Only archive generations carry labels; remove require_labels from a gds or kcps restore.")
 	}
 
@@ -439,10 +439,10 @@ func (r *restoreResource) ValidateConfig(ctx context.Context, req resource.Valid
 			if idKnown {
 				msg += fmt.Sprintf(" (confirm = %q)", identity)
 			}
-			d.AddAttributeError(path.Root("confirm"), "confirm is required for in_place", msg+".")
+			attrError(d, path.Root("confirm"), "confirm is required for in_place", msg+".")
 		case rfsKnown(m.Confirm) && idKnown:
 			if err := restore.CheckConfirm(mode, identity, m.Confirm.ValueString()); err != nil {
-				d.AddAttributeError(path.Root("confirm"), "confirm does not match the target", err.Error())
+				attrError(d, path.Root("confirm"), "confirm does not match the target", err.Error())
 			}
 		}
 	}
@@ -469,14 +469,14 @@ func (r *restoreResource) validateArchive(ctx context.Context, a rfsArchiveModel
 	p := path.Root("archive")
 	switch {
 	case a.GenerationID.IsNull() && a.File.IsNull():
-		d.AddAttributeError(p, "No archive named", "Set generation_id (with from_path) or file.")
+		attrError(d, p, "No archive named", "Set generation_id (with from_path) or file.")
 	case !a.GenerationID.IsNull() && !a.File.IsNull():
-		d.AddAttributeError(p.AtName("file"), "Both generation_id and file", "Name the archive once: generation_id (with from_path) or file (with sha256).")
+		attrError(d, p.AtName("file"), "Both generation_id and file", "Name the archive once: generation_id (with from_path) or file (with sha256).")
 	case !a.GenerationID.IsNull() && a.FromPath.IsNull():
-		d.AddAttributeError(p.AtName("from_path"), "from_path is required with generation_id",
+		attrError(d, p.AtName("from_path"), "from_path is required with generation_id",
 			"Set from_path to the directory holding the generations (the backup policy's destination.path).")
 	case !a.File.IsNull() && !a.FromPath.IsNull():
-		d.AddAttributeError(p.AtName("from_path"), "from_path is for generation_id", "With file, the archive's path is complete: remove from_path.")
+		attrError(d, p.AtName("from_path"), "from_path is for generation_id", "With file, the archive's path is complete: remove from_path.")
 	}
 	for _, x := range []struct {
 		n string
@@ -484,18 +484,18 @@ func (r *restoreResource) validateArchive(ctx context.Context, a rfsArchiveModel
 	}{{"file", a.File}, {"from_path", a.FromPath}, {"target_path", a.TargetPath}} {
 		if rfsKnown(x.v) {
 			if err := restore.CheckAbsClean(x.v.ValueString()); err != nil {
-				d.AddAttributeError(p.AtName(x.n), "Invalid path", err.Error())
+				attrError(d, p.AtName(x.n), "Invalid path", err.Error())
 			}
 		}
 	}
 	if rfsKnown(a.GenerationID) && (a.GenerationID.ValueString() == "" || strings.ContainsAny(a.GenerationID.ValueString(), "/\x00")) {
-		d.AddAttributeError(p.AtName("generation_id"), "Invalid generation id", "a generation id is a file name without its extension")
+		attrError(d, p.AtName("generation_id"), "Invalid generation id", "a generation id is a file name without its extension")
 	}
 	if rfsKnown(a.SHA256) && !rfsSHA256.MatchString(a.SHA256.ValueString()) {
-		d.AddAttributeError(p.AtName("sha256"), "Invalid SHA-256", fmt.Sprintf("%q is not 64 hex digits", a.SHA256.ValueString()))
+		attrError(d, p.AtName("sha256"), "Invalid SHA-256", fmt.Sprintf("%q is not 64 hex digits", a.SHA256.ValueString()))
 	}
 	if modeKnown && mode == restore.ModeDrill && rfsKnown(a.TargetPath) && a.TargetPath.ValueString() == "/" {
-		d.AddAttributeError(p.AtName("target_path"), "A drill into /",
+		attrError(d, p.AtName("target_path"), "A drill into /",
 			"A drill restores into a scratch directory that destroy removes again; \"/\" is the live system. Use mode = \"in_place\" to write the files back where they were.")
 	}
 	if modeKnown && mode == restore.ModeDrill {
@@ -625,7 +625,7 @@ func (r *restoreResource) build(ctx context.Context, m *restoreModel, d *diag.Di
 		}
 		t, err := r.data.Transport(src.Host)
 		if err != nil {
-			d.AddAttributeError(path.Root("gds").AtName("host"), "Host unavailable", err.Error())
+			attrError(d, path.Root("gds").AtName("host"), "Host unavailable", err.Error())
 			return nil, spec, ""
 		}
 		c := gds.New(t)
