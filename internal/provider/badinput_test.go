@@ -355,6 +355,19 @@ func badInputCorpus(dir string, s *sshdtest.Server) []badInput {
 		{name: "restore generation without from_path", attr: "archive.from_path", want: `from_path is required`, cfg: archive(`file = "/var/backups/a.tar.gz"`, `generation_id = "a-1"`)},
 		{name: "database relative bin_dir", attr: "database.bin_dir", want: `absolute path`, cfg: db(`bin_dir = "bin"`)},
 
+		// nested attributes named in the diagnostic's summary
+		{name: "database user like an option", attr: "database.user", want: `Invalid database user`, cfg: db(`user = "-Upostgres"`)},
+		{name: "database listed twice", attr: "database.databases", want: `Duplicate database name`, cfg: db(`databases = ["rs", "rs"]`)},
+		{name: "restore verify timeout", attr: "verify.timeout", want: `Invalid duration`, cfg: restore("archive", `verify = { commands = ["true"], timeout = "soon" }`)},
+		{name: "restore relative target", attr: "archive.target_path", want: `Invalid path`, cfg: archive(fmt.Sprintf("target_path = %q", filepath.Join(dir, "drill")), `target_path = "drill"`)},
+		{name: "restore drill into /", attr: "archive.target_path", want: `A drill into /`, cfg: archive(fmt.Sprintf("target_path = %q", filepath.Join(dir, "drill")), `target_path = "/"`)},
+		{name: "restore bad sha256", attr: "archive.sha256", want: `Invalid SHA-256`, cfg: archive(`from_host`, `sha256 = "abc", from_host`)},
+		{name: "restore unknown target host", attr: "archive.target_host", want: `Unknown host`, cfg: archive(`target_host = "box"`, `target_host = "nowhere"`)},
+		{name: "restore gds bad class", attr: "gds.class", want: `Invalid GDS object name`, cfg: restore("gdsrest", `gds = { host = "box", class = "Class/1", proxy = "Volume2" }`)},
+		{name: "restore gds snapshot_time", attr: "gds.snapshot_time", want: `Invalid time`, cfg: restore("gdsrest", `gds = { host = "box", class = "Class1", proxy = "Volume2", snapshot_time = "yesterday" }`)},
+		{name: "restore kcps vm name", attr: "kcps.name", want: `Invalid VM name`, cfg: restore("kcpsrest", strings.Replace(b["kcpsrest"][0], `name = "web01-drill"`, `name = "web_01"`, 1))},
+		{name: "restore kcps root as data", attr: "kcps.data_snapshot_ids", want: `ROOT snapshot listed as data`, cfg: restore("kcpsrest", strings.Replace(b["kcpsrest"][0], `data_snapshot_ids = ["s-data"]`, `data_snapshot_ids = ["s-root"]`, 1))},
+
 		// provider block (loopback addresses only: nothing may be dialled)
 		{name: "provider empty address", attr: `hosts["a"].address`, want: `must not be empty`, provider: true, cfg: prov(`a = { address = "", `+auth+` }`, "")},
 		{name: "provider address with path", attr: `hosts["a"].address`, want: `no scheme, user or path`, provider: true, cfg: prov(fmt.Sprintf(`a = { address = "%s/x", `+auth+` }`, s.Addr), "")},
