@@ -34,8 +34,10 @@ type Config struct {
 	SignatureVersion3 bool
 	// UsePOST sends every call as a POST form instead of GET.
 	UsePOST bool
-	// Logf, when set, receives one line per call (never a secret).
-	Logf func(format string, args ...any)
+	// Logf, when set, receives one line per call and per retry (never a
+	// secret), with the context of the call, so that callers can log it in
+	// their own request scope.
+	Logf func(ctx context.Context, format string, args ...any)
 	// Rand returns numbers in [0,1) for jitter (nil: math/rand).
 	Rand func() float64
 }
@@ -118,9 +120,9 @@ func (c *Client) rand() float64 {
 	return rand.Float64()
 }
 
-func (c *Client) logf(format string, args ...any) {
+func (c *Client) logf(ctx context.Context, format string, args ...any) {
 	if c.cfg.Logf != nil {
-		c.cfg.Logf(format, args...)
+		c.cfg.Logf(ctx, format, args...)
 	}
 }
 
@@ -166,7 +168,7 @@ func (c *Client) Call(ctx context.Context, command string, params url.Values, id
 		if retryAfter > 0 {
 			d = min(scaled(retryAfter, c.retry.Scale), scaled(c.retry.Max, c.retry.Scale))
 		}
-		c.logf("kcps %s: attempt %d failed (%v); retrying in %s", command, attempt, err, d)
+		c.logf(ctx, "kcps %s: attempt %d failed (%v); retrying in %s", command, attempt, err, d)
 		if err := c.clock.Sleep(ctx, d); err != nil {
 			return nil, err
 		}
@@ -246,7 +248,7 @@ func (c *Client) once(ctx context.Context, command string, params url.Values, id
 	if idem == Unsafe {
 		hc = c.unsafe
 	}
-	c.logf("kcps call %s", command)
+	c.logf(ctx, "kcps call %s", command)
 	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, 0, &transportError{command: command, err: redactURL(err), sent: !dialFailure(err)}

@@ -52,7 +52,10 @@ func (d *providerData) kcpsAccount() *kcpsAccount {
 		poll := kcps.DefaultPollPolicy
 		poll.Scale = scale
 		a.client, a.err = kcps.New(kcps.Config{Endpoint: k.Endpoint, APIKey: k.APIKey, SecretKey: k.SecretKey,
-			Poll: poll, Retry: kcps.RetryPolicy{Scale: scale}})
+			Poll: poll, Retry: kcps.RetryPolicy{Scale: scale},
+			Logf: func(ctx context.Context, format string, args ...any) {
+				tflog.SubsystemDebug(ctx, logKCPS, fmt.Sprintf(format, args...))
+			}})
 		return a
 	}).(*kcpsAccount)
 }

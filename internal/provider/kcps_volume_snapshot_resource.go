@@ -176,12 +176,19 @@ func (r *kcpsVolumeSnapshotResource) ModifyPlan(ctx context.Context, req resourc
 			return
 		}
 	}
-	r.checkVolumeAtPlan(ctx, plan, &resp.Diagnostics)
+	stopWarning := r.checkVolumeAtPlan(ctx, plan, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// The VM is stopped only when a new generation is taken: warn then only.
+	warnStop := func() {
+		if stopWarning != "" {
+			resp.Diagnostics.AddAttributeWarning(path.Root("vm_power"), "The VM will be stopped", stopWarning)
+		}
+	}
 
 	if req.State.Raw.IsNull() { // create
+		warnStop()
 		plan.Generations = types.ListValueMust(kcpsGenerationType, []attr.Value{newGenerationObject(plan.Trigger)})
 		plan.LatestSnapshotID = types.StringUnknown()
 		plan.PrunedIDs = stringList(nil)
@@ -214,6 +221,7 @@ func (r *kcpsVolumeSnapshotResource) ModifyPlan(ctx context.Context, req resourc
 	}
 	var elems []attr.Value
 	if rp.Take {
+		warnStop()
 		elems = append(elems, newGenerationObject(plan.Trigger))
 		plan.LatestSnapshotID = types.StringUnknown()
 	}
@@ -246,32 +254,33 @@ func (r *kcpsVolumeSnapshotResource) ModifyPlan(ctx context.Context, req resourc
 }
 
 // checkVolumeAtPlan looks the volume up in the shared listing (one call for
-// every resource of the plan) and warns about the VM's power state.
-func (r *kcpsVolumeSnapshotResource) checkVolumeAtPlan(ctx context.Context, plan kcpsVolumeSnapshotModel, diags *diag.Diagnostics) {
+// every resource of the plan). It returns, for vm_power = "stop_start" with
+// a running VM, the warning to show when a new generation is planned.
+func (r *kcpsVolumeSnapshotResource) checkVolumeAtPlan(ctx context.Context, plan kcpsVolumeSnapshotModel, diags *diag.Diagnostics) string {
 	if plan.VolumeID.IsUnknown() || plan.VolumeID.IsNull() {
-		return
+		return ""
 	}
+	ctx = r.data.LogContext(ctx)
 	acct := r.data.kcpsAccount()
 	if acct.err != nil {
 		diags.AddError("KCPS is not configured", acct.err.Error())
-		return
+		return ""
 	}
 	vol, found, err := acct.Volume(ctx, plan.VolumeID.ValueString())
 	if err != nil {
 		diags.AddError("Cannot list KCPS volumes", err.Error())
-		return
+		return ""
 	}
 	if !found {
 		attrError(diags, path.Root("volume_id"), "Volume not found",
 			fmt.Sprintf("The KCPS account has no volume %s.", plan.VolumeID.ValueString()))
-		return
+		return ""
 	}
-	if vol.VirtualMachineID != "" && vol.VMState != "" && vol.VMState != kcps.VMStopped {
-		if plan.VMPower.ValueString() == string(kcps.StopStart) {
-			diags.AddAttributeWarning(path.Root("vm_power"), "The VM will be stopped",
-				fmt.Sprintf("VM %s (%s) is %s: a new generation stops it, takes the snapshot and starts it again.", vol.VMName, vol.VirtualMachineID, vol.VMState))
-		}
+	if vol.VirtualMachineID != "" && vol.VMState != "" && vol.VMState != kcps.VMStopped &&
+		plan.VMPower.ValueString() == string(kcps.StopStart) {
+		return fmt.Sprintf("VM %s (%s) is %s: the new generation stops it, takes the snapshot and starts it again.", vol.VMName, vol.VirtualMachineID, vol.VMState)
 	}
+	return ""
 }
 
 func describeGens(gs []kcpsGeneration) string {

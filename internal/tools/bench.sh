@@ -13,7 +13,9 @@ set +e
 go test -count=1 -p 1 -timeout 15m -run '^TestBench' -v ./... > "$log" 2>&1
 status=$?
 set -e
-grep -o '{"figure".*}' "$log" > build/bench.json || true
+# A figure is a JSON object with a "figure" key on a line of its own (or
+# behind a t.Log prefix); a figure printed both ways counts once.
+sed -nE 's/^[[:space:]]*([A-Za-z0-9_]+\.go:[0-9]+: )?(\{.*"figure".*\})[[:space:]]*$/\2/p' "$log" | awk '!seen[$0]++' > build/bench.json || true
 go run ./internal/tools/benchtable < build/bench.json
 if [ $status -ne 0 ]; then
   echo "bench: some benchmark failed to run (see $log)"; grep -E '^(--- FAIL|FAIL|panic)' "$log" || true
