@@ -23,7 +23,6 @@ type event struct {
 func main() {
 	in := bufio.NewReader(os.Stdin)
 	out := bufio.NewWriter(os.Stdout)
-	defer out.Flush()
 	buffers := map[string][]string{} // package/test -> output lines
 	failed := false
 	for {
@@ -37,14 +36,14 @@ func main() {
 				handle(out, buffers, e, &failed)
 			}
 			if e.Test == "" {
-				out.Flush()
+				_ = out.Flush()
 			}
 		}
 		if err != nil {
 			break
 		}
 	}
-	out.Flush()
+	_ = out.Flush()
 	if failed {
 		os.Exit(1)
 	}
