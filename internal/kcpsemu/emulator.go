@@ -180,6 +180,18 @@ type call struct {
 
 func (c *call) get(k string) string { return strings.TrimSpace(c.p.Get(k)) }
 
+// excludes reports whether the filter parameter k is given and differs from v.
+func (c *call) excludes(k, v string) bool {
+	f := c.get(k)
+	return f != "" && f != v
+}
+
+// excludesFold is excludes with a case-insensitive comparison.
+func (c *call) excludesFold(k, v string) bool {
+	f := c.get(k)
+	return f != "" && !strings.EqualFold(f, v)
+}
+
 func (c *call) required(keys ...string) *csError {
 	var miss []string
 	for _, k := range keys {

@@ -151,9 +151,9 @@ func (e *Emulator) listOsTypes(c *call) (any, *csError) {
 func (e *Emulator) listVirtualMachines(c *call) (any, *csError) {
 	var items []listed
 	for _, v := range e.vms {
-		if v.Account != c.acct.Name || (c.get("id") != "" && c.get("id") != v.ID) ||
-			(c.get("name") != "" && c.get("name") != v.Name) || (c.get("zoneid") != "" && c.get("zoneid") != v.ZoneID) ||
-			(c.get("state") != "" && !strings.EqualFold(c.get("state"), v.State)) {
+		if v.Account != c.acct.Name || c.excludes("id", v.ID) ||
+			c.excludes("name", v.Name) || c.excludes("zoneid", v.ZoneID) ||
+			c.excludesFold("state", v.State) {
 			continue
 		}
 		items = append(items, listed{v.seq, e.vmJSON(v)})
@@ -326,11 +326,11 @@ func (e *Emulator) deployValueVirtualMachine(c *call) (any, *csError) {
 func (e *Emulator) listVolumes(c *call) (any, *csError) {
 	var items []listed
 	for _, v := range e.volumes {
-		if v.Account != c.acct.Name || (c.get("id") != "" && c.get("id") != v.ID) ||
-			(c.get("name") != "" && c.get("name") != v.Name) ||
-			(c.get("virtualmachineid") != "" && c.get("virtualmachineid") != v.VMID) ||
-			(c.get("zoneid") != "" && c.get("zoneid") != v.ZoneID) ||
-			(c.get("type") != "" && !strings.EqualFold(c.get("type"), v.Type)) {
+		if v.Account != c.acct.Name || c.excludes("id", v.ID) ||
+			c.excludes("name", v.Name) ||
+			c.excludes("virtualmachineid", v.VMID) ||
+			c.excludes("zoneid", v.ZoneID) ||
+			c.excludesFold("type", v.Type) {
 			continue
 		}
 		items = append(items, listed{v.seq, e.volumeJSON(v)})

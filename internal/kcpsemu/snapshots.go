@@ -39,12 +39,12 @@ func (e *Emulator) createSnapshot(c *call) (any, *csError) {
 func (e *Emulator) listSnapshots(c *call) (any, *csError) {
 	var items []listed
 	for _, s := range e.snapshots {
-		if s.Account != c.acct.Name || (c.get("id") != "" && c.get("id") != s.ID) ||
-			(c.get("volumeid") != "" && c.get("volumeid") != s.VolumeID) ||
-			(c.get("name") != "" && c.get("name") != s.Name) ||
-			(c.get("zoneid") != "" && c.get("zoneid") != s.ZoneID) ||
-			(c.get("intervaltype") != "" && !strings.EqualFold(c.get("intervaltype"), s.IntervalType)) ||
-			(c.get("snapshottype") != "" && !strings.EqualFold(c.get("snapshottype"), snapType(s.IntervalType))) ||
+		if s.Account != c.acct.Name || c.excludes("id", s.ID) ||
+			c.excludes("volumeid", s.VolumeID) ||
+			c.excludes("name", s.Name) ||
+			c.excludes("zoneid", s.ZoneID) ||
+			c.excludesFold("intervaltype", s.IntervalType) ||
+			c.excludesFold("snapshottype", snapType(s.IntervalType)) ||
 			(c.get("keyword") != "" && !strings.Contains(s.Name, c.get("keyword"))) {
 			continue
 		}
@@ -250,8 +250,8 @@ func (e *Emulator) listTemplates(c *call) (any, *csError) {
 	}
 	var items []listed
 	for _, t := range e.templates {
-		if t.Account != c.acct.Name || (c.get("id") != "" && c.get("id") != t.ID) ||
-			(c.get("zoneid") != "" && c.get("zoneid") != t.ZoneID) {
+		if t.Account != c.acct.Name || c.excludes("id", t.ID) ||
+			c.excludes("zoneid", t.ZoneID) {
 			continue
 		}
 		items = append(items, listed{t.seq, e.templateJSON(t)})
