@@ -286,6 +286,15 @@ func stringsValue(vals []string) types.List {
 	return types.ListValueMust(types.StringType, elems)
 }
 
+// stringMapValue is a map of strings as a Terraform map; nil gives an empty one.
+func stringMapValue(vals map[string]string) types.Map {
+	elems := make(map[string]attr.Value, len(vals))
+	for k, v := range vals {
+		elems[k] = types.StringValue(v)
+	}
+	return types.MapValueMust(types.StringType, elems)
+}
+
 func (m *backupPolicyModel) destination(ctx context.Context) (destinationModel, bool, diag.Diagnostics) {
 	var d destinationModel
 	if m.Destination.IsNull() || m.Destination.IsUnknown() {
@@ -815,12 +824,19 @@ func firstLine(s string) string {
 
 // refresh lists the destination into m.Generations and returns the
 // problems found.
-func (r *backupPolicyResource) refresh(ctx context.Context, m *backupPolicyModel, mode archive.VerifyMode) ([]backup.Generation, []backup.Problem, error) {
+// destinationHost is the destination and its host: destination.host, or
+// the source host when that is unset or empty.
+func (m *backupPolicyModel) destinationHost(ctx context.Context) (destinationModel, string) {
 	dest, _, _ := m.destination(ctx)
 	h := dest.Host.ValueString()
 	if dest.Host.IsNull() || h == "" {
 		h = m.Host.ValueString()
 	}
+	return dest, h
+}
+
+func (r *backupPolicyResource) refresh(ctx context.Context, m *backupPolicyModel, mode archive.VerifyMode) ([]backup.Generation, []backup.Problem, error) {
+	dest, h := m.destinationHost(ctx)
 	t, err := r.data.Pool.Get(h)
 	if err != nil {
 		return nil, nil, err
@@ -836,10 +852,6 @@ func (r *backupPolicyResource) refresh(ctx context.Context, m *backupPolicyModel
 func generationsValue(gens []backup.Generation) types.List {
 	elems := make([]attr.Value, 0, len(gens))
 	for _, g := range gens {
-		labels := map[string]attr.Value{}
-		for k, v := range g.Labels {
-			labels[k] = types.StringValue(v)
-		}
 		elems = append(elems, types.ObjectValueMust(generationAttrTypes, map[string]attr.Value{
 			"id":      types.StringValue(g.ID),
 			"file":    types.StringValue(g.File),
@@ -847,7 +859,7 @@ func generationsValue(gens []backup.Generation) types.List {
 			"sha256":  types.StringValue(g.SHA256),
 			"files":   types.Int64Value(g.Files),
 			"created": types.StringValue(g.Created.UTC().Format(time.RFC3339)),
-			"labels":  types.MapValueMust(types.StringType, labels),
+			"labels":  stringMapValue(g.Labels),
 		}))
 	}
 	return types.ListValueMust(generationType, elems)
@@ -1002,11 +1014,7 @@ func adopt(m *backupPolicyModel, gens []backup.Generation) {
 		m.Trigger = types.StringValue(sc.Trigger)
 	}
 	if len(sc.Labels) > 0 {
-		labels := map[string]attr.Value{}
-		for k, v := range sc.Labels {
-			labels[k] = types.StringValue(v)
-		}
-		m.Labels = types.MapValueMust(types.StringType, labels)
+		m.Labels = stringMapValue(sc.Labels)
 	}
 }
 
@@ -1095,11 +1103,7 @@ func (r *backupPolicyResource) Delete(ctx context.Context, req resource.DeleteRe
 	resp.Diagnostics.Append(d...)
 	ctx, cancel := context.WithTimeout(r.data.LogContext(ctx), timeout)
 	defer cancel()
-	dest, _, _ := state.destination(ctx)
-	h := dest.Host.ValueString()
-	if dest.Host.IsNull() || h == "" {
-		h = state.Host.ValueString()
-	}
+	dest, h := state.destinationHost(ctx)
 	t, err := r.data.Pool.Get(h)
 	if err != nil {
 		resp.Diagnostics.AddError("Destination host unavailable", err.Error())

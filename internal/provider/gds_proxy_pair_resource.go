@@ -418,11 +418,7 @@ func (m *gdsProxyPairModel) fromStatus(st *gds.Status) {
 	m.Master = types.StringValue(st.Master)
 	m.CopyStatus = types.StringValue(st.CopyStatus)
 	if st.Group {
-		elems := map[string]attr.Value{}
-		for k, v := range st.VolumeMap {
-			elems[k] = types.StringValue(v)
-		}
-		m.VolumeMap = types.MapValueMust(types.StringType, elems)
+		m.VolumeMap = stringMapValue(st.VolumeMap)
 		m.MasterDevice, m.ProxyDevice = types.StringNull(), types.StringNull()
 	} else {
 		m.VolumeMap = types.MapNull(types.StringType)

@@ -217,11 +217,7 @@ func (d *gdsVolumesDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		vm := types.MapNull(types.StringType)
 		if st.Group {
 			kind = "group"
-			elems := map[string]attr.Value{}
-			for k, v := range st.VolumeMap {
-				elems[k] = types.StringValue(v)
-			}
-			vm = types.MapValueMust(types.StringType, elems)
+			vm = stringMapValue(st.VolumeMap)
 		}
 		pv = append(pv, types.ObjectValueMust(gdsProxyType.AttrTypes, map[string]attr.Value{
 			"master": types.StringValue(st.Master), "proxy": types.StringValue(n), "kind": types.StringValue(kind),
