@@ -162,6 +162,20 @@ func (c *Client) changeVMPower(ctx context.Context, command string, p url.Values
 
 // waitVMState polls a VM until it reaches state want.
 func (c *Client) waitVMState(ctx context.Context, id, want string) error {
+	return c.pollVM(ctx, id, func(vm VirtualMachine) (bool, error) {
+		if vm.State == want {
+			return true, nil
+		}
+		if vm.State != VMStarting && vm.State != VMStopping {
+			return true, fmt.Errorf("virtual machine %s is %s, expected %s", id, vm.State, want)
+		}
+		return false, nil
+	})
+}
+
+// pollVM reads VM id after each poll interval and hands it to check until
+// check says it is done (or fails); the error is check's.
+func (c *Client) pollVM(ctx context.Context, id string, check func(VirtualMachine) (done bool, err error)) error {
 	start := c.clock.Now()
 	var prev time.Duration
 	for {
@@ -174,11 +188,8 @@ func (c *Client) waitVMState(ctx context.Context, id, want string) error {
 		if err != nil {
 			return err
 		}
-		if vm.State == want {
-			return nil
-		}
-		if vm.State != VMStarting && vm.State != VMStopping {
-			return fmt.Errorf("virtual machine %s is %s, expected %s", id, vm.State, want)
+		if done, err := check(vm); done || err != nil {
+			return err
 		}
 	}
 }

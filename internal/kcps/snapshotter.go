@@ -200,25 +200,15 @@ func (c *Client) stopAndWait(ctx context.Context, vm VirtualMachine) error {
 		return c.StopVirtualMachine(ctx, vm.ID, false)
 	}
 	// Stopping (or another transition): wait until Stopped.
-	start := c.clock.Now()
-	var prev time.Duration
-	for {
-		d := c.poll.Next(prev, c.clock.Now().Sub(start), c.rand())
-		if err := c.clock.Sleep(ctx, d); err != nil {
-			return err
-		}
-		prev = d
-		cur, err := c.GetVirtualMachine(ctx, vm.ID)
-		if err != nil {
-			return err
-		}
+	return c.pollVM(ctx, vm.ID, func(cur VirtualMachine) (bool, error) {
 		switch cur.State {
 		case VMStopped:
-			return nil
+			return true, nil
 		case VMRunning:
-			return c.StopVirtualMachine(ctx, vm.ID, false)
+			return true, c.StopVirtualMachine(ctx, vm.ID, false)
 		}
-	}
+		return false, nil
+	})
 }
 
 func isManual(s Snapshot) bool {
