@@ -14,7 +14,7 @@ import (
 // directLocal reports whether t is this machine without sudo, where files
 // are read and written with plain system calls instead of commands.
 func directLocal(t transport.Transport) bool {
-	l, ok := t.(*transport.Local)
+	l, ok := transport.Base(t).(*transport.Local)
 	return ok && !l.Sudo
 }
 

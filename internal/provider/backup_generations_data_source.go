@@ -92,7 +92,7 @@ func (d *backupGenerationsDataSource) Read(ctx context.Context, req datasource.R
 		return
 	}
 	ctx = d.data.LogContext(ctx)
-	t, err := d.data.Pool.Get(host)
+	t, err := d.data.Transport(host)
 	if err != nil {
 		attrError(&resp.Diagnostics, path.Root("host"), "Host unavailable", err.Error())
 		return

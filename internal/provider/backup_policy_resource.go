@@ -726,7 +726,7 @@ func driftFromPrivate(ctx context.Context, p privateGetter) []string {
 
 func (r *backupPolicyResource) runner(ctx context.Context) *backup.Runner {
 	return &backup.Runner{
-		Hosts:   r.data.Pool,
+		Hosts:   backup.HostsFunc(r.data.Transport),
 		Now:     r.data.Now,
 		Secrets: r.data.Secrets(),
 		OnStep: func(s backup.Step) {
@@ -837,7 +837,7 @@ func (m *backupPolicyModel) destinationHost(ctx context.Context) (destinationMod
 
 func (r *backupPolicyResource) refresh(ctx context.Context, m *backupPolicyModel, mode archive.VerifyMode) ([]backup.Generation, []backup.Problem, error) {
 	dest, h := m.destinationHost(ctx)
-	t, err := r.data.Pool.Get(h)
+	t, err := r.data.Transport(h)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -1037,7 +1037,7 @@ func (r *backupPolicyResource) Update(ctx context.Context, req resource.UpdateRe
 		return
 	}
 	setEffective(&plan, p.Settings)
-	dst, err := r.data.Pool.Get(p.DestHost())
+	dst, err := r.data.Transport(p.DestHost())
 	if err != nil {
 		resp.Diagnostics.AddError("Destination host unavailable", err.Error())
 		return
@@ -1104,7 +1104,7 @@ func (r *backupPolicyResource) Delete(ctx context.Context, req resource.DeleteRe
 	ctx, cancel := context.WithTimeout(r.data.LogContext(ctx), timeout)
 	defer cancel()
 	dest, h := state.destinationHost(ctx)
-	t, err := r.data.Pool.Get(h)
+	t, err := r.data.Transport(h)
 	if err != nil {
 		resp.Diagnostics.AddError("Destination host unavailable", err.Error())
 		return

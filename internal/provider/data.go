@@ -85,6 +85,12 @@ type loggedTransport struct {
 	secrets []string
 }
 
+var _ transport.Wrapper = (*loggedTransport)(nil)
+
+// Unwrap implements transport.Wrapper: the archive engine reads and writes
+// local files directly (those are logged by the callers' steps, not here).
+func (l *loggedTransport) Unwrap() transport.Transport { return l.Transport }
+
 func (l *loggedTransport) Run(ctx context.Context, cmd transport.Command) (transport.Result, error) {
 	secrets := append(append([]string(nil), l.secrets...), cmd.Secrets...)
 	line := transport.Mask(transport.Join(cmd.Argv), nonEmpty(secrets)...)

@@ -193,3 +193,17 @@ func TestLocalUsesHostPATH(t *testing.T) {
 		t.Fatalf("sh outside the host PATH: status %d, %v; want 127", res.ExitStatus, err)
 	}
 }
+
+type wrapped struct{ Transport }
+
+func (w wrapped) Unwrap() Transport { return w.Transport }
+
+func TestBaseUnwraps(t *testing.T) {
+	l := &Local{}
+	if Base(wrapped{wrapped{l}}) != Transport(l) {
+		t.Fatal("Base did not find the local transport under two wrappers")
+	}
+	if Base(l) != Transport(l) {
+		t.Fatal("Base changed an unwrapped transport")
+	}
+}

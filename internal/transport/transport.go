@@ -175,3 +175,23 @@ func outputs(cmd Command) (stdout, stderr io.Writer, collect func(*Result)) {
 		}
 	}
 }
+
+// Wrapper is a Transport that adds behaviour (logging, counting) around
+// another one.
+type Wrapper interface {
+	Transport
+	Unwrap() Transport
+}
+
+// Base returns the innermost transport under any Wrappers, so that code
+// which takes a shortcut for one implementation (plain system calls on the
+// local host) still sees it through a logging wrapper.
+func Base(t Transport) Transport {
+	for {
+		w, ok := t.(Wrapper)
+		if !ok {
+			return t
+		}
+		t = w.Unwrap()
+	}
+}
