@@ -3,35 +3,14 @@ package kcps
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/backupctl/terraform-provider-backupctl/internal/benchfig"
 	"github.com/backupctl/terraform-provider-backupctl/internal/kcpsemu"
 )
-
-// benchFigure is one line of make bench's table.
-type benchFigure struct {
-	Figure   string  `json:"figure"`
-	Ours     float64 `json:"ours"`
-	Baseline float64 `json:"baseline"`
-	Ratio    float64 `json:"ratio"`
-	Unit     string  `json:"unit"`
-	Target   string  `json:"target"`
-	Pass     bool    `json:"pass"`
-}
-
-func printFigure(t *testing.T, f benchFigure) {
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(f)
-	fmt.Print(b.String())
-	t.Log(strings.TrimSpace(b.String()))
-}
 
 // TestBenchKCPSThreeHourJob (make bench): a 100 GB snapshot (3 hours on
 // KCPS) on the emulator at 1/500 of real time, on the wall clock, seen
@@ -101,9 +80,9 @@ func TestBenchKCPSThreeHourJob(t *testing.T) {
 	oursPct := 100 * oursDelay / jobSec
 	basePct := 100 * baseDelay / jobSec
 	t.Logf("job %.0f s emulated: ours %d calls, detected after %.0f s; baseline %d calls, %.0f s", jobSec, oursCalls, oursDelay, baseCalls, baseDelay)
-	printFigure(t, benchFigure{Figure: "kcps 3-hour snapshot job: API calls to see it through", Ours: float64(oursCalls),
+	benchfig.Report(t, benchfig.Figure{Figure: "kcps 3-hour snapshot job: API calls to see it through", Ours: float64(oursCalls),
 		Baseline: float64(baseCalls), Ratio: round2(float64(oursCalls) / float64(baseCalls)), Unit: "calls", Target: "<= 40", Pass: oursCalls <= 40})
-	printFigure(t, benchFigure{Figure: "kcps 3-hour snapshot job: detection delay", Ours: round2(oursPct), Baseline: round2(basePct),
+	benchfig.Report(t, benchfig.Figure{Figure: "kcps 3-hour snapshot job: detection delay", Ours: round2(oursPct), Baseline: round2(basePct),
 		Ratio: round2(oursPct / max(basePct, 0.01)), Unit: "% of job", Target: "<= 5 %", Pass: oursPct <= 5})
 	if oursCalls > 40 || oursPct > 5 {
 		t.Errorf("targets missed: %d calls, %.2f %%", oursCalls, oursPct)

@@ -19,27 +19,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
+	"github.com/backupctl/terraform-provider-backupctl/internal/benchfig"
 	"github.com/backupctl/terraform-provider-backupctl/internal/gdsemu"
 	"github.com/backupctl/terraform-provider-backupctl/internal/sshdtest"
 	"github.com/backupctl/terraform-provider-backupctl/internal/transport"
 )
-
-// benchFigure is one line of make bench's table.
-type benchFigure struct {
-	Figure   string   `json:"figure"`
-	Ours     float64  `json:"ours"`
-	Baseline *float64 `json:"baseline,omitempty"`
-	Ratio    *float64 `json:"ratio,omitempty"`
-	Unit     string   `json:"unit,omitempty"`
-	Target   string   `json:"target"`
-	Pass     bool     `json:"pass"`
-}
-
-func printFigure(t *testing.T, f benchFigure) {
-	b, _ := json.Marshal(f)
-	fmt.Println(string(b))
-	t.Log(string(b))
-}
 
 // tfRunner runs the terraform CLI against the provider served in-process
 // (reattach), so the process-wide transport counters see its work.
@@ -277,16 +261,16 @@ resource "floor_null" "n" {
 	}
 	o, b := median(oursT).Seconds(), median(baseT).Seconds()
 	ratio := o / b
-	printFigure(t, benchFigure{Figure: "gds: plan/refresh of 200 proxy pairs (4 hosts over ssh) vs 200 terraform_data",
-		Ours: o, Baseline: &b, Ratio: &ratio, Unit: "s", Target: "ratio <= 1.5", Pass: ratio <= 1.5})
+	benchfig.Report(t, benchfig.Figure{Figure: "gds: plan/refresh of 200 proxy pairs (4 hosts over ssh) vs 200 terraform_data",
+		Ours: o, Baseline: b, Ratio: ratio, Unit: "s", Target: "ratio <= 1.5", Pass: ratio <= 1.5})
 	// Context for the figure above: the same plan of 200 minimal
 	// plugin-framework resources, and backupctl's cost on top of it.
 	f := median(floorT).Seconds()
 	floorRatio, ownRatio := f/b, o/f
-	printFigure(t, benchFigure{Figure: "gds: the same plan of 200 minimal plugin-framework resources vs 200 terraform_data (protocol floor, context)",
-		Ours: f, Baseline: &b, Ratio: &floorRatio, Unit: "s", Target: "context, not a goal", Pass: true})
-	printFigure(t, benchFigure{Figure: "gds: plan/refresh of 200 proxy pairs vs 200 minimal plugin-framework resources",
-		Ours: o, Baseline: &f, Ratio: &ownRatio, Unit: "s", Target: "ratio <= 1.5", Pass: ownRatio <= 1.5})
+	benchfig.Report(t, benchfig.Figure{Figure: "gds: the same plan of 200 minimal plugin-framework resources vs 200 terraform_data (protocol floor, context)",
+		Ours: f, Baseline: b, Ratio: floorRatio, Unit: "s", Target: "context, not a goal", Pass: true})
+	benchfig.Report(t, benchfig.Figure{Figure: "gds: plan/refresh of 200 proxy pairs vs 200 minimal plugin-framework resources",
+		Ours: o, Baseline: f, Ratio: ownRatio, Unit: "s", Target: "ratio <= 1.5", Pass: ownRatio <= 1.5})
 	maxOf := func(v []int64) int64 {
 		m := v[0]
 		for _, x := range v {
@@ -305,9 +289,9 @@ resource "floor_null" "n" {
 		}
 		return m
 	}
-	printFigure(t, benchFigure{Figure: "gds: SSH connections opened per plan (200 pairs, 4 hosts)",
+	benchfig.Report(t, benchfig.Figure{Figure: "gds: SSH connections opened per plan (200 pairs, 4 hosts)",
 		Ours: float64(maxOf(dials)), Target: "= 4", Pass: minOf(dials) == 4 && maxOf(dials) == 4})
-	printFigure(t, benchFigure{Figure: "gds: sdxinfo invocations per plan (4 hosts x 2 classes)",
+	benchfig.Report(t, benchfig.Figure{Figure: "gds: sdxinfo invocations per plan (4 hosts x 2 classes)",
 		Ours: float64(maxOf(sdxinfo)), Target: "= 8", Pass: minOf(sdxinfo) == 8 && maxOf(sdxinfo) == 8})
 	t.Logf("plan times ours %v, baseline %v, minimal resources %v, ours without refresh %v; terraform CPU ours %v, baseline %v; dials %v; sdxinfo %v",
 		oursT, baseT, floorT, noRefresh, oursCPU, baseCPU, dials, sdxinfo)

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/backupctl/terraform-provider-backupctl/internal/benchfig"
 	"github.com/backupctl/terraform-provider-backupctl/internal/kcps"
 	"github.com/backupctl/terraform-provider-backupctl/internal/kcpsemu"
 )
@@ -94,15 +94,9 @@ resource "backupctl_kcps_volume_snapshot" "v" {
 		}
 	}
 	baseline := srv.TotalCalls()
-	f := map[string]any{"figure": fmt.Sprintf("kcps refresh %d volumes x %d generations: API calls", benchKCPSVolumes, benchKCPSGenerations),
-		"ours": ours, "baseline": baseline, "ratio": float64(int(1000*float64(ours)/float64(baseline))) / 1000,
-		"unit": "calls", "target": "<= 5 (paged account-wide listing)", "pass": ours <= 5}
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(f)
-	fmt.Print(b.String())
-	t.Log(strings.TrimSpace(b.String()))
+	benchfig.Report(t, benchfig.Figure{Figure: fmt.Sprintf("kcps refresh %d volumes x %d generations: API calls", benchKCPSVolumes, benchKCPSGenerations),
+		Ours: float64(ours), Baseline: float64(baseline), Ratio: float64(ours) / float64(baseline),
+		Unit: "calls", Target: "<= 5 (paged account-wide listing)", Pass: ours <= 5})
 	if ours > 5 {
 		t.Errorf("refresh took %d API calls", ours)
 	}

@@ -31,19 +31,12 @@ import (
 	"time"
 
 	"github.com/backupctl/terraform-provider-backupctl/internal/archive"
+	"github.com/backupctl/terraform-provider-backupctl/internal/benchfig"
 	"github.com/backupctl/terraform-provider-backupctl/internal/transport"
 )
 
 // Figure is one result line.
-type Figure struct {
-	Figure   string  `json:"figure"`
-	Ours     float64 `json:"ours"`
-	Baseline float64 `json:"baseline"`
-	Ratio    float64 `json:"ratio"`
-	Target   string  `json:"target"`
-	Pass     bool    `json:"pass"`
-	Unit     string  `json:"unit"`
-}
+type Figure = benchfig.Figure
 
 func main() {
 	size := flag.Int64("size", 512<<20, "bytes of file content to generate")

@@ -9,21 +9,12 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/backupctl/terraform-provider-backupctl/internal/benchfig"
 )
 
-// Figure is one measured quantity against its baseline.
-type Figure struct {
-	Figure   string   `json:"figure"`
-	Ours     float64  `json:"ours"`
-	Baseline *float64 `json:"baseline,omitempty"`
-	Ratio    *float64 `json:"ratio,omitempty"`
-	Unit     string   `json:"unit,omitempty"`
-	Target   string   `json:"target"`
-	Pass     bool     `json:"pass"`
-}
-
 func main() {
-	var figs []Figure
+	var figs []benchfig.Figure
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -31,7 +22,7 @@ func main() {
 		if line == "" {
 			continue
 		}
-		var f Figure
+		var f benchfig.Figure
 		if err := json.Unmarshal([]byte(line), &f); err != nil {
 			fmt.Fprintf(os.Stderr, "benchtable: skipping unreadable line %q: %v\n", line, err)
 			continue
@@ -47,11 +38,11 @@ func main() {
 	failed := 0
 	for _, f := range figs {
 		base, ratio := "-", "-"
-		if f.Baseline != nil {
-			base = num(*f.Baseline, f.Unit)
+		if f.Baseline != 0 {
+			base = num(f.Baseline, f.Unit)
 		}
-		if f.Ratio != nil {
-			ratio = fmt.Sprintf("%.2f", *f.Ratio)
+		if f.Ratio != 0 {
+			ratio = fmt.Sprintf("%.2f", f.Ratio)
 		}
 		res := "pass"
 		if !f.Pass {
