@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
-	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -24,7 +23,6 @@ import (
 var (
 	_ provider.Provider                   = (*backupctlProvider)(nil)
 	_ provider.ProviderWithValidateConfig = (*backupctlProvider)(nil)
-	_ provider.ProviderWithFunctions      = (*backupctlProvider)(nil)
 )
 
 // Environment variables that stand in for the kcps block's attributes.
@@ -170,10 +168,6 @@ func (p *backupctlProvider) DataSources(_ context.Context) []func() datasource.D
 	return append([]func() datasource.DataSource(nil), dataSources...)
 }
 
-func (p *backupctlProvider) Functions(_ context.Context) []func() function.Function {
-	return nil
-}
-
 // KCPSConfig is the resolved kcps block (attributes, then environment).
 type KCPSConfig struct {
 	Endpoint  string
@@ -205,12 +199,12 @@ func kcpsFromModel(m *kcpsModel) KCPSConfig {
 
 // providerData is what resources and data sources receive from Configure.
 type providerData struct {
-	Pool    *transport.Pool
-	KCPS    KCPSConfig
-	now     func() time.Time
-	secrets []string
-	shared  sync.Map
-	sharedM sync.Mutex
+	Pool     *transport.Pool
+	KCPS     KCPSConfig
+	now      func() time.Time
+	secrets  []string
+	sharedMu sync.Mutex
+	shared   map[string]any
 }
 
 // Now is the provider's clock (injected in tests).
@@ -220,16 +214,16 @@ func (d *providerData) Now() time.Time { return d.now() }
 // with mk the first time. Use it for caches shared by every resource of one
 // plan or apply (one sdxinfo per host+class, one listSnapshots per account).
 func (d *providerData) Shared(key string, mk func() any) any {
-	if v, ok := d.shared.Load(key); ok {
+	d.sharedMu.Lock()
+	defer d.sharedMu.Unlock()
+	if v, ok := d.shared[key]; ok {
 		return v
 	}
-	d.sharedM.Lock()
-	defer d.sharedM.Unlock()
-	if v, ok := d.shared.Load(key); ok {
-		return v
+	if d.shared == nil {
+		d.shared = map[string]any{}
 	}
 	v := mk()
-	d.shared.Store(key, v)
+	d.shared[key] = v
 	return v
 }
 
