@@ -223,7 +223,7 @@ func (s *SSH) dial(ctx context.Context) (*ssh.Client, error) {
 	} else {
 		_ = nc.SetDeadline(time.Now().Add(timeout))
 	}
-	cc, chans, reqs, err := ssh.NewClientConn(nc, addr, conf)
+	cc, chans, reqs, err := ssh.NewClientConn(quickAck(nc), addr, conf)
 	if err != nil {
 		_ = nc.Close()
 		if errors.Is(err, ErrHostKey) {
