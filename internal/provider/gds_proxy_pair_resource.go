@@ -24,6 +24,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/backupctl/terraform-provider-backupctl/internal/gds"
@@ -524,38 +525,131 @@ func (r *gdsProxyPairResource) Read(ctx context.Context, req resource.ReadReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = r.data.LogContext(ctx)
+	was := m
+	gone := r.refresh(ctx, r.data, &m, &resp.Diagnostics)
+	switch {
+	case resp.Diagnostics.HasError():
+	case gone:
+		resp.State.RemoveResource(ctx)
+	case !m.sameAs(&was):
+		resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	}
+	// otherwise resp.State already holds the prior state
+}
+
+// refresh reads the pair from the shared sdxinfo snapshot of its class
+// into m. gone: the pair (or its class) no longer exists. It uses only
+// the attributes gdsModelFromState decodes.
+func (r *gdsProxyPairResource) refresh(ctx context.Context, d *providerData, m *gdsProxyPairModel, diags *diag.Diagnostics) (gone bool) {
+	ctx = d.LogContext(ctx)
 	host := m.Host.ValueString()
-	c, err := r.data.gdsClient(ctx, host)
+	c, err := d.gdsClient(ctx, host)
 	if err != nil {
-		attrError(&resp.Diagnostics, path.Root("host"), "Host unavailable", err.Error())
-		return
+		attrError(diags, path.Root("host"), "Host unavailable", err.Error())
+		return false
 	}
 	st, err := c.CachedStatus(ctx, m.Class.ValueString(), m.Proxy.ValueString())
 	if errors.Is(err, gds.ErrNotFound) {
-		// the class itself is gone
-		resp.State.RemoveResource(ctx)
-		return
+		tflog.Info(ctx, "GDS class no longer exists: removing the pair from state", map[string]any{"id": m.ID.ValueString()})
+		return true
 	}
 	if err != nil {
-		addGDSError(&resp.Diagnostics, err, m.ID.ValueString())
-		return
+		addGDSError(diags, err, m.ID.ValueString())
+		return false
 	}
 	if !st.Exists || st.State == gds.StateNone {
 		tflog.Info(ctx, "GDS proxy pair no longer related: removing it from state", map[string]any{"id": m.ID.ValueString()})
-		resp.State.RemoveResource(ctx)
-		return
+		return true
 	}
-	was := m
 	m.fromStatus(st)
 	if m.ID.IsNull() || m.ID.ValueString() == "" {
 		m.ID = types.StringValue(pairID(host, m.Class.ValueString(), m.Proxy.ValueString()))
 	}
-	if m.sameAs(&was) {
-		return // resp.State already holds the prior state: a refresh of many pairs stays cheap
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	return false
 }
+
+var (
+	_ fastReader    = (*gdsProxyPairResource)(nil)
+	_ fastValidator = (*gdsProxyPairResource)(nil)
+	_ fastPlanner   = (*gdsProxyPairResource)(nil)
+)
+
+// fastRead (server.go) refreshes straight from the decoded state; a pair
+// that changed or went away is left to Read.
+func (r *gdsProxyPairResource) fastRead(ctx context.Context, d *providerData, state tftypes.Value) (bool, diag.Diagnostics, bool) {
+	m, ok := gdsModelFromState(state)
+	if !ok {
+		return false, nil, false
+	}
+	var diags diag.Diagnostics
+	was := m
+	if gone := r.refresh(ctx, d, &m, &diags); gone {
+		return false, diags, false
+	}
+	return m.sameAs(&was), diags, true
+}
+
+// gdsModelFromState decodes the attributes refresh and sameAs use.
+func gdsModelFromState(v tftypes.Value) (gdsProxyPairModel, bool) {
+	var m gdsProxyPairModel
+	var obj map[string]tftypes.Value
+	if v.As(&obj) != nil {
+		return m, false
+	}
+	ok := true
+	str := func(name string) types.String {
+		s, good := tfString(obj[name])
+		ok = ok && good
+		return s
+	}
+	m.ID, m.Host, m.Class, m.Master, m.Proxy = str("id"), str("host"), str("class"), str("master"), str("proxy")
+	m.State, m.CopyStatus, m.PartedAt = str("state"), str("copy_status"), str("parted_at")
+	m.MasterDevice, m.ProxyDevice = str("master_device"), str("proxy_device")
+	vm, good := tfStringMap(obj["volume_map"])
+	m.VolumeMap = vm
+	return m, ok && good
+}
+
+// fastAccept (server.go) accepts what every validator of the schema and
+// ValidateConfig would pass without a word: class, master and proxy set
+// (or unknown) to valid GDS names, a valid state, master != proxy, and no
+// volume_map, quiesce or timeouts (those are left to the framework).
+func (r *gdsProxyPairResource) fastAccept(config tftypes.Value) bool {
+	var obj map[string]tftypes.Value
+	if config.As(&obj) != nil {
+		return false
+	}
+	names := map[string]string{}
+	for name, v := range obj {
+		switch name {
+		case "host", "all_nodes", "instant", "snapshot_trigger":
+		case "class", "master", "proxy":
+			s, ok := tfString(v)
+			if !ok || s.IsNull() { // required
+				return false
+			}
+			if known(s) {
+				if gds.CheckName(s.ValueString()) != nil {
+					return false
+				}
+				names[name] = s.ValueString()
+			}
+		case "state":
+			s, ok := tfString(v)
+			if !ok || known(s) && s.ValueString() != string(gds.StateJoined) && s.ValueString() != string(gds.StateParted) {
+				return false
+			}
+		default: // volume_map, quiesce, timeouts, and the computed attributes
+			if !v.IsNull() {
+				return false
+			}
+		}
+	}
+	m, p := names["master"], names["proxy"]
+	return m == "" || m != p
+}
+
+func (r *gdsProxyPairResource) fastPlan() {}
 
 // sameAs compares the attributes Read may change.
 func (m *gdsProxyPairModel) sameAs(o *gdsProxyPairModel) bool {

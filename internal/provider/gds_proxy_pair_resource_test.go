@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -389,6 +391,77 @@ func TestAccGDSProxyPair_timeoutDuringCopy(t *testing.T) {
 				Config:            a.config(body("5m")),
 				ConfigStateChecks: []statecheck.StateCheck{attrIs("state", knownvalue.StringExact("parted"))},
 				Check:             resource.ComposeTestCheckFunc(checkCount(a, "Join", 1), checkCount(a, "Part", 1)),
+			},
+		},
+	})
+}
+
+// countingFactories serve the provider like testProviderFactories and keep
+// the servers, to read how many calls the fast paths answered.
+func countingFactories() (map[string]func() (tfprotov6.ProviderServer, error), func() (upgrades, reads, validates, plans int64)) {
+	var mu sync.Mutex
+	var servers []*server
+	f := map[string]func() (tfprotov6.ProviderServer, error){
+		"backupctl": func() (tfprotov6.ProviderServer, error) {
+			s, err := NewServer(New("test"))()
+			if err == nil {
+				mu.Lock()
+				servers = append(servers, s.(*server))
+				mu.Unlock()
+			}
+			return s, err
+		},
+	}
+	return f, func() (u, r, v, p int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, s := range servers {
+			u += s.fast.upgrades.Load()
+			r += s.fast.reads.Load()
+			v += s.fast.validates.Load()
+			p += s.fast.plans.Load()
+		}
+		return
+	}
+}
+
+// A refresh and plan that find nothing to do are answered by the fast
+// paths of server.go, over SSH, after really asking sdxinfo; a change made
+// meanwhile out of band is still planned (the fast path hands it over).
+func TestAccGDSProxyPair_fastRefresh(t *testing.T) {
+	testAccPreCheck(t)
+	a := gdsAccSSH(t)
+	factories, counts := countingFactories()
+	cfg := a.config("  class = \"Class1\"\n  master = \"Volume1\"\n  proxy = \"Volume2\"\n  all_nodes = true\n")
+	var sdxinfo int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				PreConfig: func() {
+					sdxinfo = a.emu.Count("sdxinfo", "")
+				},
+				Config:   cfg,
+				PlanOnly: true, // fails on any planned change
+			},
+			{
+				PreConfig: func() {
+					if a.emu.Count("sdxinfo", "") <= sdxinfo {
+						t.Error("the no-change plan did not run sdxinfo")
+					}
+					u, r, v, p := counts()
+					if u == 0 || r == 0 || v == 0 || p == 0 {
+						t.Errorf("fast answers: %d upgrades, %d reads, %d validations, %d plans; want some of each", u, r, v, p)
+					}
+					a.emu.MustRun(t, "sdxproxy", "Part", "-c", "Class1", "-p", "Volume2")
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(pairAddr, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(pairAddr, tfjsonpath.New("state"), knownvalue.StringExact("joined")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{attrIs("state", knownvalue.StringExact("joined"))},
 			},
 		},
 	})

@@ -7,6 +7,7 @@ import (
 	"context"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -36,7 +37,14 @@ const (
 type backupctlProvider struct {
 	version string
 	now     func() time.Time
+
+	// data is the configuration of the last Configure, for the fast
+	// paths of server.go (the framework keeps its own copy).
+	data atomic.Pointer[providerData]
 }
+
+// configured returns the provider's configuration, nil before Configure.
+func (p *backupctlProvider) configured() *providerData { return p.data.Load() }
 
 // New returns the provider factory.
 func New(version string) func() provider.Provider {
@@ -154,6 +162,7 @@ func (p *backupctlProvider) Configure(ctx context.Context, req provider.Configur
 	tflog.Debug(ctx, "backupctl configured", map[string]any{"hosts": d.Pool.Names(), "kcps_endpoint": d.KCPS.Endpoint})
 	resp.DataSourceData = d
 	resp.ResourceData = d
+	p.data.Store(d)
 }
 
 func (p *backupctlProvider) Resources(_ context.Context) []func() resource.Resource {

@@ -5,13 +5,12 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 )
 
 // testProviderFactories serves the provider in-process to terraform.
 var testProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
-	"backupctl": providerserver.NewProtocol6WithError(New("test")()),
+	"backupctl": NewServer(New("test")),
 }
 
 // testAccPreCheck fails (not skips) a TF_ACC test that cannot run.

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -334,7 +334,7 @@ func TestAccRestore_maxRTO(t *testing.T) {
 	target := filepath.Join(root, "drill")
 	clk := &rfsClock{t: time.Now(), step: 10 * time.Minute}
 	factories := map[string]func() (tfprotov6.ProviderServer, error){
-		"backupctl": providerserver.NewProtocol6WithError(&backupctlProvider{version: "test", now: clk.Now}),
+		"backupctl": NewServer(func() provider.Provider { return &backupctlProvider{version: "test", now: clk.Now} }),
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: factories,
