@@ -82,8 +82,10 @@ func TestBenchKCPSThreeHourJob(t *testing.T) {
 	t.Logf("job %.0f s emulated: ours %d calls, detected after %.0f s; baseline %d calls, %.0f s", jobSec, oursCalls, oursDelay, baseCalls, baseDelay)
 	benchfig.Report(t, benchfig.Figure{Figure: "kcps 3-hour snapshot job: API calls to see it through", Ours: float64(oursCalls),
 		Baseline: float64(baseCalls), Ratio: round2(float64(oursCalls) / float64(baseCalls)), Unit: "calls", Target: "<= 40", Pass: oursCalls <= 40})
+	// No ratio: the baseline polls every 15 s, so its delay is close to
+	// zero and a quotient of the two says nothing; the target is absolute.
 	benchfig.Report(t, benchfig.Figure{Figure: "kcps 3-hour snapshot job: detection delay", Ours: round2(oursPct), Baseline: round2(basePct),
-		Ratio: round2(oursPct / max(basePct, 0.01)), Unit: "% of job", Target: "<= 5 %", Pass: oursPct <= 5})
+		Unit: "% of job", Target: "<= 5 %", Pass: oursPct <= 5})
 	if oursCalls > 40 || oursPct > 5 {
 		t.Errorf("targets missed: %d calls, %.2f %%", oursCalls, oursPct)
 	}
