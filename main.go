@@ -18,6 +18,7 @@ func main() {
 	var debug bool
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
+	provider.TuneRuntime()
 
 	srv, err := provider.NewServer(provider.New(version))()
 	if err != nil {
