@@ -16,8 +16,14 @@ set -e
 # A figure is a JSON object with a "figure" key on a line of its own (or
 # behind a t.Log prefix); a figure printed both ways counts once.
 sed -nE 's/^[[:space:]]*([A-Za-z0-9_]+\.go:[0-9]+: )?(\{.*"figure".*\})[[:space:]]*$/\2/p' "$log" | awk '!seen[$0]++' > build/bench.json || true
-go run ./internal/tools/benchtable < build/bench.json
+table=0
+go build -o build/benchtable ./internal/tools/benchtable
+build/benchtable < build/bench.json || table=$?
 if [ $status -ne 0 ]; then
   echo "bench: some benchmark failed to run (see $log)"; grep -E '^(--- FAIL|FAIL|panic)' "$log" || true
   exit $status
+fi
+if [ $table -ne 0 ]; then
+  echo "bench: some figures missed their targets (FAIL rows above)"
+  exit $table
 fi

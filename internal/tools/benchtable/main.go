@@ -1,5 +1,6 @@
 // Command benchtable turns the JSON figures printed by the benchmarks (one
-// object per line) into the table make bench shows.
+// object per line) into the table make bench shows. It exits with status 3
+// when a figure missed its target.
 package main
 
 import (
@@ -53,6 +54,9 @@ func main() {
 	}
 	_ = w.Flush()
 	fmt.Printf("bench: %d figures, %d passed, %d failed\n", len(figs), len(figs)-failed, failed)
+	if failed > 0 {
+		os.Exit(3) // a target was missed: make bench fails too
+	}
 }
 
 func num(v float64, unit string) string {
