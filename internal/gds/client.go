@@ -196,19 +196,38 @@ func (c *Client) Break(ctx context.Context, class, proxy string, force bool) err
 	return c.change(ctx, class, BreakArgv(class, proxy, force))
 }
 
+// MaxLostPolls is how many copy checks in a row WaitCopy lets fail on the
+// connection (transport.ErrConnection) before it gives up.
+const MaxLostPolls = 5
+
 // WaitCopy polls sdxinfo -S -c class -o object with capped exponential
 // back-off until no slice of object shows COPY. It fails on an INVALID
-// slice, when the object has no slices, or when ctx ends.
+// slice, when the object has no slices, when ctx ends, or after
+// MaxLostPolls checks in a row lost to the connection (a connection that
+// drops during a copy of hours is retried, with the same back-off).
 func (c *Client) WaitCopy(ctx context.Context, class, object string) error {
 	clk := c.clock()
 	var delay time.Duration
 	var firstAt time.Time
 	firstP := -1
+	lost := 0
 	for {
 		res, err := c.Run(ctx, SliceInfoArgv(class, object))
 		if err != nil {
-			return err
+			// The copy goes on on the host whatever happens to our
+			// connection, and sdxinfo only reads: check again.
+			if !errors.Is(err, transport.ErrConnection) || ctx.Err() != nil || lost >= MaxLostPolls {
+				return err
+			}
+			lost++
+			delay = c.Backoff.next(delay)
+			c.logf("%s: %s/%s: %v; checking the copy again in %s (%d/%d)", c.T.Host(), class, object, err, delay, lost, MaxLostPolls)
+			if serr := clk.Sleep(ctx, delay); serr != nil {
+				return fmt.Errorf("waiting for the copy of %s/%s to complete: %w", class, object, serr)
+			}
+			continue
 		}
+		lost = 0
 		info, err := ParseInfo(res.Stdout)
 		if err != nil {
 			return fmt.Errorf("host %q: %w", c.T.Host(), err)

@@ -443,3 +443,77 @@ func TestCommandsMissing(t *testing.T) {
 		t.Fatalf("want ErrNotInstalled, got %v", err)
 	}
 }
+
+// flaky fails the copy checks (sdxinfo -S) it is told to, as a broken
+// connection would: after running the command, so the copy went on.
+type flaky struct {
+	transport.Transport
+	mu    sync.Mutex
+	fail  func(n int) error // n counts the copy checks, from 1
+	n     int
+	fails int
+}
+
+func (f *flaky) Run(ctx context.Context, cmd transport.Command) (transport.Result, error) {
+	res, err := f.Transport.Run(ctx, cmd)
+	if len(cmd.Argv) > 1 && cmd.Argv[0] == "sdxinfo" && cmd.Argv[1] == "-S" {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.n++
+		if ferr := f.fail(f.n); ferr != nil {
+			f.fails++
+			return transport.Result{}, ferr
+		}
+	}
+	return res, err
+}
+
+var errLost = fmt.Errorf("host %q: connection lost while sdxinfo was running: %w", "gds1", transport.ErrConnection)
+
+// A connection lost during a long copy does not end the wait: the copy
+// goes on on the host and the next check finds it.
+func TestWaitCopySurvivesLostConnections(t *testing.T) {
+	f := localFixture(t)
+	fl := &flaky{Transport: f.t, fail: func(n int) error {
+		if n == 2 || n == 3 {
+			return errLost
+		}
+		return nil
+	}}
+	f.client.T = fl
+	d := volumePair()
+	d.State = StateParted
+	out, err := f.client.Ensure(context.Background(), d, Hooks{})
+	if err != nil {
+		t.Fatalf("Ensure: %v", err)
+	}
+	if fl.fails != 2 || out.Status.State != StateParted {
+		t.Fatalf("%d checks failed, state %s; want 2 and parted", fl.fails, out.Status.State)
+	}
+	if j := f.emu.Count("sdxproxy", "Join"); j != 1 {
+		t.Fatalf("Join ran %d times", j)
+	}
+}
+
+// It gives up after MaxLostPolls lost checks in a row, and at once on any
+// other failure.
+func TestWaitCopyGivesUp(t *testing.T) {
+	f := localFixture(t)
+	fl := &flaky{Transport: f.t, fail: func(int) error { return errLost }}
+	f.client.T = fl
+	if err := f.client.StopVolumes(context.Background(), "Class1", []string{"Volume2"}, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.client.Join(context.Background(), volumePair().Pair); err != nil {
+		t.Fatal(err)
+	}
+	err := f.client.WaitCopy(context.Background(), "Class1", "Volume2")
+	if !errors.Is(err, transport.ErrConnection) || fl.fails != MaxLostPolls+1 {
+		t.Fatalf("got %v after %d failed checks; want the connection error after %d", err, fl.fails, MaxLostPolls+1)
+	}
+	other := errors.New("host \"gds1\": sdxinfo: something else")
+	fl.fails, fl.fail = 0, func(int) error { return other }
+	if err := f.client.WaitCopy(context.Background(), "Class1", "Volume2"); !errors.Is(err, other) || fl.fails != 1 {
+		t.Fatalf("got %v after %d checks; want the error at once", err, fl.fails)
+	}
+}

@@ -216,7 +216,7 @@ func (s *SSH) dial(ctx context.Context) (*ssh.Client, error) {
 	d := net.Dialer{Timeout: timeout}
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("host %q: connect %s: %w", s.cfg.Name, addr, err)
+		return nil, connFailed(fmt.Errorf("host %q: connect %s: %w", s.cfg.Name, addr, err))
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = nc.SetDeadline(dl)
@@ -233,7 +233,11 @@ func (s *SSH) dial(ctx context.Context) (*ssh.Client, error) {
 		if errors.As(err, &hk) {
 			return nil, hk
 		}
-		return nil, fmt.Errorf("host %q: ssh handshake with %s@%s: %w", s.cfg.Name, s.cfg.User, addr, err)
+		err = fmt.Errorf("host %q: ssh handshake with %s@%s: %w", s.cfg.Name, s.cfg.User, addr, err)
+		if strings.Contains(err.Error(), "unable to authenticate") {
+			return nil, err // refused, not a network failure
+		}
+		return nil, connFailed(err)
 	}
 	_ = nc.SetDeadline(time.Time{})
 	countDial(s.cfg.Name)
@@ -425,7 +429,7 @@ func (s *SSH) session(ctx context.Context) (*sshConn, *ssh.Session, error) {
 			continue
 		}
 		if stale != nil {
-			return nil, nil, fmt.Errorf("host %q: open session: %w", s.cfg.Name, err)
+			return nil, nil, connFailed(fmt.Errorf("host %q: open session: %w", s.cfg.Name, err))
 		}
 		stale = c
 	}
@@ -469,7 +473,7 @@ func (s *SSH) Run(ctx context.Context, cmd Command) (Result, error) {
 	if err := sess.Start(line); err != nil {
 		// A dead connection is noticed by its watcher and replaced by the
 		// next command; a live one stays for the commands running on it.
-		return Result{}, fmt.Errorf("host %q: start %s: %w", s.cfg.Name, cmd.Argv[0], err)
+		return Result{}, connFailed(fmt.Errorf("host %q: start %s: %w", s.cfg.Name, cmd.Argv[0], err))
 	}
 	waited := make(chan error, 1)
 	ended := make(chan struct{})
@@ -519,9 +523,9 @@ func (s *SSH) Run(ctx context.Context, cmd Command) (Result, error) {
 			// closing it, as other commands may be running on it.
 			if !c.alive(s.keepAliveEvery()) {
 				_ = c.Close()
-				return res, fmt.Errorf("host %q: connection lost while %s was running: the command may or may not have completed", s.cfg.Name, cmd.Argv[0])
+				return res, connFailed(fmt.Errorf("host %q: connection lost while %s was running: the command may or may not have completed", s.cfg.Name, cmd.Argv[0]))
 			}
-			return res, fmt.Errorf("host %q: %s ended without an exit status (the server closed the session)", s.cfg.Name, cmd.Argv[0])
+			return res, connFailed(fmt.Errorf("host %q: %s ended without an exit status (the server closed the session)", s.cfg.Name, cmd.Argv[0]))
 		}
 		return res, fmt.Errorf("host %q: %s: %w", s.cfg.Name, cmd.Argv[0], werr)
 	}

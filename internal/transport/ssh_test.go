@@ -234,6 +234,9 @@ func TestSSHDropDuringCommand(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "connection lost") || !strings.Contains(err.Error(), tr.Host()) {
 		t.Fatalf("got %v", err)
 	}
+	if !errors.Is(err, ErrConnection) {
+		t.Errorf("a dropped connection is not an ErrConnection: %v", err)
+	}
 	if out := mustRun(t, tr, "echo", "back"); out != "back\n" {
 		t.Fatalf("got %q", out)
 	}
@@ -353,6 +356,9 @@ func TestSSHAuthErrors(t *testing.T) {
 			if strings.Contains(err.Error(), "<nil>") || errors.Is(err, ErrHostKey) {
 				t.Fatalf("unclear error: %v", err)
 			}
+			if errors.Is(err, ErrConnection) {
+				t.Errorf("a refusal counts as a connection failure (it would be retried): %v", err)
+			}
 			assertNoSecret(t, err.Error(), tc.secrets...)
 		})
 	}
@@ -470,5 +476,28 @@ func TestPoolSharesTransports(t *testing.T) {
 	}
 	if secs := p.Secrets(); len(secs) != 1 || secs[0] != s.ClientKey {
 		t.Fatalf("secrets: %d", len(secs))
+	}
+}
+
+// An address where nothing listens is a connection failure (retried by
+// read-only polls); a host key refusal is not.
+func TestSSHConnectionFailureKinds(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s := sshdtest.StartT(t)
+	tr := newSSH(t, s, func(c *SSHConfig) { c.Address = addr })
+	_, err = tr.Run(context.Background(), Command{Argv: []string{"true"}})
+	if err == nil || !errors.Is(err, ErrConnection) || !strings.Contains(err.Error(), "connect") {
+		t.Errorf("closed port: %v (want an ErrConnection)", err)
+	}
+	tr = newSSH(t, s, func(c *SSHConfig) { c.HostKey = otherHostKey(t) })
+	_, err = tr.Run(context.Background(), Command{Argv: []string{"true"}})
+	if err == nil || !errors.Is(err, ErrHostKey) || errors.Is(err, ErrConnection) {
+		t.Errorf("host key mismatch: %v (want ErrHostKey only)", err)
 	}
 }

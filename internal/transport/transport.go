@@ -98,6 +98,20 @@ func (e *ExitError) Error() string {
 // ErrHostKey is wrapped by host key verification failures.
 var ErrHostKey = errors.New("host key verification failed")
 
+// ErrConnection is wrapped by failures of the connection itself: the host
+// could not be reached, the connection broke or the server dropped a
+// session. Not by refusals (host key, authentication) nor by what a
+// command reported. A read-only command that failed so may be run again.
+var ErrConnection = errors.New("connection failed")
+
+// connFailed marks err as a connection failure, its message unchanged.
+func connFailed(err error) error { return &connError{err} }
+
+type connError struct{ err error }
+
+func (e *connError) Error() string   { return e.err.Error() }
+func (e *connError) Unwrap() []error { return []error{e.err, ErrConnection} }
+
 // Transport runs commands and moves files on one host. Implementations are
 // safe for concurrent use.
 type Transport interface {
