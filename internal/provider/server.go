@@ -27,8 +27,10 @@ import (
 // mostly such answers, and the framework spends milliseconds on each.
 //
 // Every fast answer is one the framework would give too; anything else (a
-// change, an error, private state, an older schema version) goes to the
-// framework untouched:
+// change, private state, an older schema version, a configuration with
+// something to say about it) goes to the framework untouched. Errors met
+// while refreshing are reported as they are, so that a failing host is
+// not asked twice:
 //   - UpgradeResourceState at the current schema version: the framework's
 //     own passthrough (the JSON state re-encoded as msgpack with the
 //     schema type), done in one pass (server_upgrade.go).
