@@ -15,7 +15,6 @@ import (
 
 	"github.com/backupctl/terraform-provider-backupctl/internal/archive"
 	"github.com/backupctl/terraform-provider-backupctl/internal/backup"
-	"github.com/backupctl/terraform-provider-backupctl/internal/transport"
 )
 
 var (
@@ -84,17 +83,13 @@ func (d *backupGenerationsDataSource) Read(ctx context.Context, req datasource.R
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	host := m.Host.ValueString()
-	if host == "" {
-		host = transport.LocalHost
-	}
-	if !d.data.CheckHost(path.Root("host"), host, &resp.Diagnostics) {
+	host, ok := d.data.DataSourceHost(m.Host, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	ctx = d.data.LogContext(ctx)
-	t, err := d.data.Transport(host)
-	if err != nil {
-		attrError(&resp.Diagnostics, path.Root("host"), "Host unavailable", err.Error())
+	t := d.data.HostTransport(path.Root("host"), host, &resp.Diagnostics)
+	if t == nil {
 		return
 	}
 	mode := archive.VerifyMode(m.Verify.ValueString())

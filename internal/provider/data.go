@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/backupctl/terraform-provider-backupctl/internal/transport"
@@ -68,6 +69,27 @@ func (d *providerData) Transport(host string) (transport.Transport, error) {
 		return nil, err
 	}
 	return &loggedTransport{Transport: t, secrets: d.secrets}, nil
+}
+
+// HostTransport is Transport for the host named by the attribute at p:
+// nil, with an error naming p, when it cannot be had.
+func (d *providerData) HostTransport(p path.Path, host string, diags *diag.Diagnostics) transport.Transport {
+	t, err := d.Transport(host)
+	if err != nil {
+		attrError(diags, p, "Host unavailable", err.Error())
+		return nil
+	}
+	return t
+}
+
+// DataSourceHost resolves a data source's optional host attribute (root
+// "host", default "local"); false, with an error, when it is not configured.
+func (d *providerData) DataSourceHost(v types.String, diags *diag.Diagnostics) (string, bool) {
+	host := v.ValueString()
+	if host == "" {
+		host = transport.LocalHost
+	}
+	return host, d.CheckHost(path.Root("host"), host, diags)
 }
 
 // CheckHost adds an attribute error when host is not configured.

@@ -219,19 +219,21 @@ func (r *gdsProxyPairResource) ValidateConfig(ctx context.Context, req resource.
 	}
 }
 
-// client returns a gds client for host with the provider-wide snapshot
-// cache (one sdxinfo per host+class per terraform run).
-func (d *providerData) gdsClient(ctx context.Context, host string) (*gds.Client, error) {
-	t, err := d.Transport(host)
-	if err != nil {
-		return nil, err
+// gdsClient returns a gds client for host (the root attribute "host")
+// with the provider-wide snapshot cache (one sdxinfo per host+class per
+// terraform run); nil, with an error naming the attribute, when the host
+// cannot be had.
+func (d *providerData) gdsClient(ctx context.Context, host string, diags *diag.Diagnostics) *gds.Client {
+	t := d.HostTransport(path.Root("host"), host, diags)
+	if t == nil {
+		return nil
 	}
 	c := gds.New(t)
 	c.Cache = d.Shared("gds.snapshot-cache", func() any { return gds.NewCache(0) }).(*gds.Cache)
 	c.Logf = func(format string, args ...any) {
 		tflog.SubsystemDebug(ctx, logTransport, fmt.Sprintf(format, args...))
 	}
-	return c, nil
+	return c
 }
 
 func (m *gdsProxyPairModel) volumeMap(ctx context.Context, diags *diag.Diagnostics) map[string]string {
@@ -380,9 +382,8 @@ func (r *gdsProxyPairResource) hooks(ctx context.Context, t transport.Transport,
 func (r *gdsProxyPairResource) apply(ctx context.Context, m *gdsProxyPairModel, fresh bool, prior *gdsProxyPairModel, diags *diag.Diagnostics) bool {
 	ctx = r.data.LogContext(ctx)
 	host := m.Host.ValueString()
-	c, err := r.data.gdsClient(ctx, host)
-	if err != nil {
-		attrError(diags, path.Root("host"), "Host unavailable", err.Error())
+	c := r.data.gdsClient(ctx, host, diags)
+	if c == nil {
 		return false
 	}
 	d := m.desired(ctx, diags, fresh)
@@ -509,9 +510,8 @@ func (r *gdsProxyPairResource) Delete(ctx context.Context, req resource.DeleteRe
 	}
 	ctx, cancel := context.WithTimeout(r.data.LogContext(ctx), timeout)
 	defer cancel()
-	c, err := r.data.gdsClient(ctx, m.Host.ValueString())
-	if err != nil {
-		attrError(&resp.Diagnostics, path.Root("host"), "Host unavailable", err.Error())
+	c := r.data.gdsClient(ctx, m.Host.ValueString(), &resp.Diagnostics)
+	if c == nil {
 		return
 	}
 	if err := c.Dissolve(ctx, m.Class.ValueString(), m.Proxy.ValueString()); err != nil && !errors.Is(err, gds.ErrNotFound) {
@@ -543,9 +543,8 @@ func (r *gdsProxyPairResource) Read(ctx context.Context, req resource.ReadReques
 func (r *gdsProxyPairResource) refresh(ctx context.Context, d *providerData, m *gdsProxyPairModel, diags *diag.Diagnostics) (gone bool) {
 	ctx = d.LogContext(ctx)
 	host := m.Host.ValueString()
-	c, err := d.gdsClient(ctx, host)
-	if err != nil {
-		attrError(diags, path.Root("host"), "Host unavailable", err.Error())
+	c := d.gdsClient(ctx, host, diags)
+	if c == nil {
 		return false
 	}
 	st, err := c.CachedStatus(ctx, m.Class.ValueString(), m.Proxy.ValueString())

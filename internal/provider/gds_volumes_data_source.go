@@ -14,7 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/backupctl/terraform-provider-backupctl/internal/gds"
-	"github.com/backupctl/terraform-provider-backupctl/internal/transport"
 )
 
 var (
@@ -127,17 +126,13 @@ func (d *gdsVolumesDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	host := m.Host.ValueString()
-	if host == "" {
-		host = transport.LocalHost
-	}
-	if !d.data.CheckHost(path.Root("host"), host, &resp.Diagnostics) {
+	host, ok := d.data.DataSourceHost(m.Host, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	ctx = d.data.LogContext(ctx)
-	c, err := d.data.gdsClient(ctx, host)
-	if err != nil {
-		attrError(&resp.Diagnostics, path.Root("host"), "Host unavailable", err.Error())
+	c := d.data.gdsClient(ctx, host, &resp.Diagnostics)
+	if c == nil {
 		return
 	}
 	class := m.Class.ValueString()

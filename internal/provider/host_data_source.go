@@ -75,17 +75,13 @@ func (d *hostDataSource) Read(ctx context.Context, req datasource.ReadRequest, r
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	host := m.Host.ValueString()
-	if host == "" {
-		host = transport.LocalHost
-	}
-	if !d.data.CheckHost(path.Root("host"), host, &resp.Diagnostics) {
+	host, ok := d.data.DataSourceHost(m.Host, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	ctx = d.data.LogContext(ctx)
-	t, err := d.data.Transport(host)
-	if err != nil {
-		attrError(&resp.Diagnostics, path.Root("host"), "Host unavailable", err.Error())
+	t := d.data.HostTransport(path.Root("host"), host, &resp.Diagnostics)
+	if t == nil {
 		return
 	}
 	argv := append([]string{"/bin/sh", "-c", hostProbe, "backupctl-probe"}, hostTools...)

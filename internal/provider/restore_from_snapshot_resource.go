@@ -623,9 +623,8 @@ func (r *restoreResource) build(ctx context.Context, m *restoreModel, d *diag.Di
 			src.QuiesceBefore = rfsStrings(ctx, q.Before, d)
 			src.QuiesceAfter = rfsStrings(ctx, q.After, d)
 		}
-		t, err := r.data.Transport(src.Host)
-		if err != nil {
-			attrError(d, path.Root("gds").AtName("host"), "Host unavailable", err.Error())
+		t := r.data.HostTransport(path.Root("gds").AtName("host"), src.Host, d)
+		if t == nil {
 			return nil, spec, ""
 		}
 		c := gds.New(t)
