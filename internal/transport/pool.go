@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // LocalHost is the name of the implicit host "this machine".
@@ -74,6 +75,21 @@ func (p *Pool) Get(name string) (Transport, error) {
 	return t, nil
 }
 
+// Warm starts connecting to every SSH host in the background (see
+// SSH.Warm); a connection no command uses within idle is closed again.
+func (p *Pool) Warm(idle time.Duration) {
+	for _, name := range p.Names() {
+		if p.hosts[name].Address == "" {
+			continue
+		}
+		if t, err := p.Get(name); err == nil {
+			if s, ok := t.(*SSH); ok {
+				s.Warm(idle)
+			}
+		}
+	}
+}
+
 // Secrets returns every secret of every host, for masking.
 func (p *Pool) Secrets() []string {
 	var s []string
@@ -96,19 +112,25 @@ func (p *Pool) Close() error {
 
 // Counters are process-wide totals, for tests and benchmarks.
 type Counters struct {
-	Dials    map[string]int64
+	Dials    map[string]int64 // connections opened, warm ones included
+	Warm     map[string]int64 // of which by Warm, before any command asked
 	Commands map[string]int64
 }
 
 var (
 	counterMu sync.Mutex
 	dials     = map[string]*atomic.Int64{}
+	warms     = map[string]*atomic.Int64{}
 	commands  = map[string]*atomic.Int64{}
 )
 
 func counter(m map[string]*atomic.Int64, host string) *atomic.Int64 {
 	counterMu.Lock()
 	defer counterMu.Unlock()
+	return counterLocked(m, host)
+}
+
+func counterLocked(m map[string]*atomic.Int64, host string) *atomic.Int64 {
 	c, ok := m[host]
 	if !ok {
 		c = new(atomic.Int64)
@@ -117,16 +139,29 @@ func counter(m map[string]*atomic.Int64, host string) *atomic.Int64 {
 	return c
 }
 
-func countDial(host string)    { counter(dials, host).Add(1) }
+// countDial counts a connection, and a warm one in both counters at once
+// (under the lock Snapshot takes, so that no snapshot sees half of it).
+func countDial(host string, warm bool) {
+	counterMu.Lock()
+	defer counterMu.Unlock()
+	counterLocked(dials, host).Add(1)
+	if warm {
+		counterLocked(warms, host).Add(1)
+	}
+}
+
 func countCommand(host string) { counter(commands, host).Add(1) }
 
 // Snapshot returns the current counters.
 func Snapshot() Counters {
 	counterMu.Lock()
 	defer counterMu.Unlock()
-	c := Counters{Dials: map[string]int64{}, Commands: map[string]int64{}}
+	c := Counters{Dials: map[string]int64{}, Warm: map[string]int64{}, Commands: map[string]int64{}}
 	for k, v := range dials {
 		c.Dials[k] = v.Load()
+	}
+	for k, v := range warms {
+		c.Warm[k] = v.Load()
 	}
 	for k, v := range commands {
 		c.Commands[k] = v.Load()

@@ -57,13 +57,24 @@ func (c SSHConfig) HostPort() string {
 }
 
 // SSH runs commands on a remote host over one pooled connection, opened on
-// first use and opened again when it dropped between commands.
+// first use (or ahead of it, by Warm) and opened again when it dropped
+// between commands.
 type SSH struct {
 	cfg      SSHConfig
 	Observer func(host string, argv []string)
 
-	mu  sync.Mutex
-	cur *sshConn
+	mu      sync.Mutex
+	cur     *sshConn
+	pending *pendingDial // the dial in flight, shared by whoever needs it
+}
+
+// pendingDial is one dial that several callers wait for: a host that does
+// not answer costs one dial timeout, not one per caller in turn.
+type pendingDial struct {
+	done chan struct{}
+	ctx  context.Context // the dialler's: its cancellation is not the waiters'
+	c    *sshConn
+	err  error
 }
 
 // sshConn is one connection with the goroutines that watch it.
@@ -71,6 +82,7 @@ type sshConn struct {
 	*ssh.Client
 	dead   chan struct{} // closed once the connection has ended
 	active atomic.Int32  // sessions open on it
+	used   bool          // handed to a caller (guarded by SSH.mu)
 
 	mu    sync.Mutex
 	freed chan struct{} // closed (and forgotten) when a session ends
@@ -116,32 +128,115 @@ func (s *SSH) Connect(ctx context.Context) error {
 // stale, rather than always redialling, matters when several commands find
 // the connection dead at once: the first one dials, the others take its
 // new connection instead of closing it under it and dialling again.
+// Callers arriving while a dial is in flight wait for it and share its
+// outcome, its error included.
 func (s *SSH) conn(ctx context.Context, stale *sshConn) (*sshConn, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c := s.cur; c != nil && c != stale {
-		select {
-		case <-c.dead:
-		default:
-			return c, nil
+	for {
+		s.mu.Lock()
+		if c := s.cur; c != nil && c != stale {
+			select {
+			case <-c.dead:
+			default:
+				c.used = true
+				s.mu.Unlock()
+				return c, nil
+			}
 		}
+		if pd := s.pending; pd != nil {
+			s.mu.Unlock()
+			select {
+			case <-pd.done:
+			case <-ctx.Done():
+				return nil, fmt.Errorf("host %q: waiting for the connection: %w", s.cfg.Name, ctx.Err())
+			}
+			if pd.err != nil && pd.ctx.Err() != nil && ctx.Err() == nil {
+				continue // the dialler gave up, not the host: dial for ourselves
+			}
+			if pd.err != nil {
+				return nil, pd.err
+			}
+			continue // take the new connection (or find it already dead)
+		}
+		if s.cur != nil {
+			_ = s.cur.Close()
+			s.cur = nil
+		}
+		pd := &pendingDial{done: make(chan struct{}), ctx: ctx}
+		s.pending = pd
+		s.mu.Unlock()
+
+		pd.c, pd.err = s.open(ctx, false)
+		s.mu.Lock()
+		s.pending = nil
+		if pd.err == nil {
+			pd.c.used = true
+			s.cur = pd.c
+		}
+		s.mu.Unlock()
+		close(pd.done)
+		return pd.c, pd.err
 	}
-	if s.cur != nil {
-		_ = s.cur.Close()
-		s.cur = nil
-	}
+}
+
+// open dials and starts the goroutines that watch the new connection.
+func (s *SSH) open(ctx context.Context, warm bool) (*sshConn, error) {
 	client, err := s.dial(ctx)
 	if err != nil {
 		return nil, err
 	}
+	countDial(s.cfg.Name, warm)
 	c := &sshConn{Client: client, dead: make(chan struct{})}
 	go func() {
 		_ = client.Wait()
 		close(c.dead)
 	}()
 	go s.keepalive(c)
-	s.cur = c
 	return c, nil
+}
+
+// Warm dials in the background, so that the handshake overlaps whatever the
+// caller does before its first command; it reports nothing (the first
+// command dials again, and reports, if this dial failed). A connection that
+// no command has used after idle is closed: warming a host that the run
+// turns out not to need costs one short-lived login, and no session.
+func (s *SSH) Warm(idle time.Duration) {
+	s.mu.Lock()
+	if s.cur != nil || s.pending != nil {
+		s.mu.Unlock()
+		return
+	}
+	// No deadline of its own: dial bounds the connect and the handshake
+	// by DialTimeout, and a failure is then the host's, for waiters too.
+	ctx := context.Background()
+	pd := &pendingDial{done: make(chan struct{}), ctx: ctx}
+	s.pending = pd
+	s.mu.Unlock()
+	go func() {
+		pd.c, pd.err = s.open(ctx, true)
+		s.mu.Lock()
+		s.pending = nil
+		if pd.err == nil {
+			s.cur = pd.c
+		}
+		s.mu.Unlock()
+		close(pd.done)
+		if pd.err != nil {
+			return
+		}
+		t := time.NewTimer(idle)
+		defer t.Stop()
+		select {
+		case <-pd.c.dead:
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !pd.c.used && s.cur == pd.c {
+			_ = pd.c.Close()
+			s.cur = nil
+		}
+	}()
 }
 
 func (s *SSH) keepAliveEvery() time.Duration {
@@ -240,7 +335,6 @@ func (s *SSH) dial(ctx context.Context) (*ssh.Client, error) {
 		return nil, connFailed(err)
 	}
 	_ = nc.SetDeadline(time.Time{})
-	countDial(s.cfg.Name)
 	return ssh.NewClient(cc, chans, reqs), nil
 }
 
@@ -604,9 +698,15 @@ func (s *SSH) Get(ctx context.Context, path string, w io.Writer) error {
 	return get(ctx, s, path, w)
 }
 
-// Close implements Transport.
+// Close implements Transport. A dial in flight is waited for, then closed.
 func (s *SSH) Close() error {
 	s.mu.Lock()
+	for s.pending != nil {
+		pd := s.pending
+		s.mu.Unlock()
+		<-pd.done
+		s.mu.Lock()
+	}
 	defer s.mu.Unlock()
 	if s.cur != nil {
 		_ = s.cur.Close()

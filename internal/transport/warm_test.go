@@ -1,0 +1,189 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/backupctl/terraform-provider-backupctl/internal/sshdtest"
+)
+
+func warmsOf(host string) int64 { return Snapshot().Warm[host] }
+
+// A command issued while the warm-up dial is in flight, and one issued
+// after it, both run on the warm connection: one login in all.
+func TestSSHWarmConnectionServesCommands(t *testing.T) {
+	t.Parallel()
+	s := sshdtest.StartT(t)
+	tr := newSSH(t, s, nil)
+	h := tr.Host()
+	tr.Warm(time.Minute)
+	if got := mustRun(t, tr, "echo", "one"); got != "one\n" {
+		t.Fatalf("first command printed %q", got)
+	}
+	waitFor(t, "the warm dial to be counted", func() bool { return warmsOf(h) == 1 })
+	if got := mustRun(t, tr, "echo", "two"); got != "two\n" {
+		t.Fatalf("second command printed %q", got)
+	}
+	if d, w := dialsOf(h), warmsOf(h); d != 1 || w != 1 {
+		t.Errorf("connections opened %d (warm %d); want 1, the warm one", d, w)
+	}
+	tr.Warm(time.Minute) // connected already: nothing to do
+	time.Sleep(50 * time.Millisecond)
+	if d := dialsOf(h); d != 1 {
+		t.Errorf("warming a connected host dialled again (%d connections)", d)
+	}
+}
+
+// A warm connection that no command asks for is closed after the idle
+// period; the next command dials its own.
+func TestSSHWarmConnectionUnusedIsClosed(t *testing.T) {
+	t.Parallel()
+	s := sshdtest.StartT(t)
+	tr := newSSH(t, s, nil)
+	h := tr.Host()
+	tr.Warm(100 * time.Millisecond)
+	waitFor(t, "the warm dial", func() bool { return warmsOf(h) == 1 })
+	var c *sshConn
+	tr.mu.Lock()
+	c = tr.cur
+	tr.mu.Unlock()
+	if c == nil {
+		t.Fatal("no connection after the warm dial")
+	}
+	select {
+	case <-c.dead:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the unused warm connection is still open")
+	}
+	if got := mustRun(t, tr, "echo", "later"); got != "later\n" {
+		t.Fatalf("command printed %q", got)
+	}
+	if d, w := dialsOf(h), warmsOf(h); d != 2 || w != 1 {
+		t.Errorf("connections %d (warm %d); want 2: the closed warm one and the command's", d, w)
+	}
+}
+
+// A used warm connection stays open after the idle period.
+func TestSSHWarmConnectionUsedStaysOpen(t *testing.T) {
+	t.Parallel()
+	s := sshdtest.StartT(t)
+	tr := newSSH(t, s, nil)
+	h := tr.Host()
+	tr.Warm(100 * time.Millisecond)
+	mustRun(t, tr, "true")
+	time.Sleep(400 * time.Millisecond)
+	mustRun(t, tr, "true")
+	if d := dialsOf(h); d != 1 {
+		t.Errorf("connections %d; want 1 (the used warm connection was closed)", d)
+	}
+}
+
+// Callers waiting for a dial share its failure: a host that accepts TCP
+// and then says nothing costs one dial timeout, not one per caller.
+func TestSSHWaitersShareAFailedDial(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted atomic.Int32
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			mu.Lock()
+			held = append(held, c) // silent: no SSH banner
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	s := sshdtest.StartT(t)
+	tr := newSSH(t, s, func(c *SSHConfig) { c.Address = ln.Addr().String(); c.DialTimeout = 500 * time.Millisecond })
+	tr.Warm(time.Minute)
+	waitFor(t, "the warm dial to connect", func() bool { return accepted.Load() == 1 })
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = tr.Run(context.Background(), Command{Argv: []string{"true"}})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err == nil || !errors.Is(err, ErrConnection) {
+			t.Errorf("command %d: %v; want the warm dial's connection error", i, err)
+		}
+	}
+	if n := accepted.Load(); n != 1 {
+		t.Errorf("%d TCP connections for 1 warm dial and 3 waiting commands; want 1", n)
+	}
+	// The failure is not remembered: the next command tries again.
+	_, _ = tr.Run(context.Background(), Command{Argv: []string{"true"}})
+	if n := accepted.Load(); n != 2 {
+		t.Errorf("after the shared failure a new command made %d connections in all; want 2", n)
+	}
+}
+
+// A caller whose own context ends stops waiting for someone else's dial.
+func TestSSHWaiterCancelled(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	s := sshdtest.StartT(t)
+	tr := newSSH(t, s, func(c *SSHConfig) { c.Address = ln.Addr().String(); c.DialTimeout = 3 * time.Second })
+	tr.Warm(time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	// Waiting out the other dial would end in its handshake timeout.
+	_, err = tr.Run(ctx, Command{Argv: []string{"true"}})
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrConnection) {
+		t.Errorf("got %v; want the caller's own deadline", err)
+	}
+
+}
+
+// Close waits for a dial in flight and closes what it opened.
+func TestSSHCloseDuringWarmDial(t *testing.T) {
+	t.Parallel()
+	s := sshdtest.StartT(t)
+	tr := newSSH(t, s, nil)
+	tr.Warm(time.Minute)
+	_ = tr.Close()
+	tr.mu.Lock()
+	cur, pending := tr.cur, tr.pending
+	tr.mu.Unlock()
+	if cur != nil || pending != nil {
+		t.Errorf("after Close: connection %v, dial in flight %v; want neither", cur != nil, pending != nil)
+	}
+}
