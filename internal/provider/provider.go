@@ -162,8 +162,20 @@ func (p *backupctlProvider) Configure(ctx context.Context, req provider.Configur
 	tflog.Debug(ctx, "backupctl configured", map[string]any{"hosts": d.Pool.Names(), "kcps_endpoint": d.KCPS.Endpoint})
 	resp.DataSourceData = d
 	resp.ResourceData = d
-	p.data.Store(d)
+	if old := p.data.Swap(d); old != nil {
+		// Configured again: only a provider served for debugging (reattach)
+		// lives through several Terraform runs. Their connections are done.
+		go func() { _ = old.Pool.Close() }()
+	}
+	// Terraform spends a while building its graph between Configure and the
+	// first resource call; the SSH handshakes (tens of milliseconds on a
+	// LAN, more over a WAN) overlap it instead of stalling the first reads.
+	d.Pool.Warm(warmIdle)
 }
+
+// warmIdle is how long a connection opened at Configure waits for a first
+// command before it is closed (a host this run does not use).
+const warmIdle = 10 * time.Second
 
 func (p *backupctlProvider) Resources(_ context.Context) []func() resource.Resource {
 	registryMu.Lock()
