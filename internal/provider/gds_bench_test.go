@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -229,62 +230,90 @@ resource "floor_null" "n" {
 		tf.mustRun(t, dir, "apply", "-input=false", "-auto-approve", "-no-color")
 	}
 
-	const rounds = 7
+	// The machine's speed drifts within a run; each round's plans run close
+	// together, in an order rotated from round to round, and the ratio is
+	// taken round by round (its median is the figure), so that a slow
+	// spell weighs on both sides of one ratio. Each plan starts after a
+	// collection of this process's heap: the providers served here share
+	// it, a real provider has a process of its own.
+	const rounds = 11
 	var oursT, baseT, floorT, noRefresh, oursCPU, baseCPU, provCPU []time.Duration
 	var dials, sdxinfo []int64
-	for r := 0; r < rounds; r++ {
-		for _, e := range emus {
-			if err := gdsemu.ResetCalls(e.Root); err != nil {
-				t.Fatal(err)
+	plan := func(kind int) {
+		runtime.GC()
+		switch kind {
+		case 0: // ours
+			for _, e := range emus {
+				if err := gdsemu.ResetCalls(e.Root); err != nil {
+					t.Fatal(err)
+				}
 			}
+			before := transport.Snapshot()
+			cpu0 := selfCPU()
+			code, el := tf.run(t, ours, "plan", "-input=false", "-detailed-exitcode", "-no-color")
+			provCPU = append(provCPU, selfCPU()-cpu0)
+			if code != 0 {
+				t.Fatalf("plan of the pairs exited %d (want 0: no changes)", code)
+			}
+			after := transport.Snapshot()
+			oursT = append(oursT, el)
+			oursCPU = append(oursCPU, tf.cpu)
+			dials = append(dials, transport.Total(after.Dials)-transport.Total(before.Dials))
+			var n int64
+			for _, e := range emus {
+				n += int64(e.Count("sdxinfo", ""))
+			}
+			sdxinfo = append(sdxinfo, n)
+		case 1: // baseline
+			code, el := tf.run(t, base, "plan", "-input=false", "-detailed-exitcode", "-no-color")
+			if code != 0 {
+				t.Fatalf("plan of terraform_data exited %d", code)
+			}
+			baseT = append(baseT, el)
+			baseCPU = append(baseCPU, tf.cpu)
+		case 2: // ours, no refresh
+			_, el := tf.run(t, ours, "plan", "-input=false", "-refresh=false", "-no-color")
+			noRefresh = append(noRefresh, el)
+		case 3: // minimal framework resources
+			code, el := tf.run(t, floorDir, "plan", "-input=false", "-detailed-exitcode", "-no-color")
+			if code != 0 {
+				t.Fatalf("plan of the minimal resources exited %d", code)
+			}
+			floorT = append(floorT, el)
 		}
-		before := transport.Snapshot()
-		cpu0 := selfCPU()
-		code, el := tf.run(t, ours, "plan", "-input=false", "-detailed-exitcode", "-no-color")
-		provCPU = append(provCPU, selfCPU()-cpu0)
-		if code != 0 {
-			t.Fatalf("plan of the pairs exited %d (want 0: no changes)", code)
-		}
-		after := transport.Snapshot()
-		oursT = append(oursT, el)
-		oursCPU = append(oursCPU, tf.cpu)
-		dials = append(dials, transport.Total(after.Dials)-transport.Total(before.Dials))
-		var n int64
-		for _, e := range emus {
-			n += int64(e.Count("sdxinfo", ""))
-		}
-		sdxinfo = append(sdxinfo, n)
-		code, el = tf.run(t, base, "plan", "-input=false", "-detailed-exitcode", "-no-color")
-		if code != 0 {
-			t.Fatalf("plan of terraform_data exited %d", code)
-		}
-		baseT = append(baseT, el)
-		baseCPU = append(baseCPU, tf.cpu)
-		_, el = tf.run(t, ours, "plan", "-input=false", "-refresh=false", "-no-color")
-		noRefresh = append(noRefresh, el)
-		if code, el = tf.run(t, floorDir, "plan", "-input=false", "-detailed-exitcode", "-no-color"); code != 0 {
-			t.Fatalf("plan of the minimal resources exited %d", code)
-		}
-		floorT = append(floorT, el)
 	}
-	o, b := median(oursT).Seconds(), median(baseT).Seconds()
-	ratio := o / b
+	for r := 0; r < rounds; r++ {
+		for k := 0; k < 4; k++ {
+			plan((r + k) % 4)
+		}
+	}
+	ratios := func(num, den []time.Duration) []float64 {
+		v := make([]float64, len(num))
+		for i := range num {
+			v[i] = num[i].Seconds() / den[i].Seconds()
+		}
+		sort.Float64s(v)
+		return v
+	}
+	oursR := ratios(oursT, baseT)
+	o, b, ratio := median(oursT).Seconds(), median(baseT).Seconds(), oursR[len(oursR)/2]
 	benchfig.Report(t, benchfig.Figure{Figure: "gds: plan/refresh of 200 proxy pairs (4 hosts over ssh) vs 200 terraform_data",
 		Ours: o, Baseline: b, Ratio: ratio, Unit: "s", Target: "ratio <= 1.5", Pass: ratio <= 1.5})
 	// Context for the figure above: the same plan of 200 minimal
 	// plugin-framework resources, and backupctl's cost on top of it.
+	mid := func(v []float64) float64 { return v[len(v)/2] }
+	floorR, ownR, nrR := ratios(floorT, baseT), ratios(oursT, floorT), ratios(noRefresh, baseT)
 	f := median(floorT).Seconds()
-	floorRatio, ownRatio := f/b, o/f
 	benchfig.Report(t, benchfig.Figure{Figure: "gds: the same plan of 200 minimal plugin-framework resources vs 200 terraform_data (protocol floor, context)",
-		Ours: f, Baseline: b, Ratio: floorRatio, Unit: "s", Target: "context, not a goal", Pass: true})
+		Ours: f, Baseline: b, Ratio: mid(floorR), Unit: "s", Target: "context, not a goal", Pass: true})
 	benchfig.Report(t, benchfig.Figure{Figure: "gds: plan/refresh of 200 proxy pairs vs 200 minimal plugin-framework resources",
-		Ours: o, Baseline: f, Ratio: ownRatio, Unit: "s", Target: "ratio <= 1.5", Pass: ownRatio <= 1.5})
-	// And without the refresh (no SSH at all): what Terraform itself spends
-	// on 200 instances of this schema (21 attributes against 4), with the
-	// provider's calls answered by server.go.
+		Ours: o, Baseline: f, Ratio: mid(ownR), Unit: "s", Target: "ratio <= 1.5", Pass: mid(ownR) <= 1.5})
+	// And without the refresh (no command on any host): what Terraform
+	// itself spends on 200 instances of this schema (21 attributes against
+	// 4), with the provider's calls answered by server.go.
 	nr := median(noRefresh).Seconds()
 	benchfig.Report(t, benchfig.Figure{Figure: "gds: the same plan with -refresh=false vs 200 terraform_data (Terraform's cost of the schema, context)",
-		Ours: nr, Baseline: b, Ratio: nr / b, Unit: "s", Target: "context, not a goal", Pass: true})
+		Ours: nr, Baseline: b, Ratio: mid(nrR), Unit: "s", Target: "context, not a goal", Pass: true})
 	maxOf := func(v []int64) int64 {
 		m := v[0]
 		for _, x := range v {
@@ -307,6 +336,7 @@ resource "floor_null" "n" {
 		Ours: float64(maxOf(dials)), Target: "= 4", Pass: minOf(dials) == 4 && maxOf(dials) == 4})
 	benchfig.Report(t, benchfig.Figure{Figure: "gds: sdxinfo invocations per plan (4 hosts x 2 classes)",
 		Ours: float64(maxOf(sdxinfo)), Target: "= 8", Pass: minOf(sdxinfo) == 8 && maxOf(sdxinfo) == 8})
+	t.Logf("per-round ratio to terraform_data, sorted: %.2f", oursR)
 	t.Logf("plan times ours %v, baseline %v, minimal resources %v, ours without refresh %v; terraform CPU ours %v, baseline %v; "+
 		"provider CPU (this process: gRPC, SSH client, backupctl) %v; dials %v; sdxinfo %v",
 		oursT, baseT, floorT, noRefresh, oursCPU, baseCPU, provCPU, dials, sdxinfo)
