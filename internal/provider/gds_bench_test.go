@@ -236,7 +236,7 @@ resource "floor_null" "n" {
 	// spell weighs on both sides of one ratio. Each plan starts after a
 	// collection of this process's heap: the providers served here share
 	// it, a real provider has a process of its own.
-	const rounds = 11
+	const rounds = 15
 	var oursT, baseT, floorT, noRefresh, oursCPU, baseCPU, provCPU []time.Duration
 	var dials, sdxinfo []int64
 	plan := func(kind int) {
