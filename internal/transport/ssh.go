@@ -161,21 +161,32 @@ func (s *SSH) conn(ctx context.Context, stale *sshConn) (*sshConn, error) {
 			_ = s.cur.Close()
 			s.cur = nil
 		}
-		pd := &pendingDial{done: make(chan struct{}), ctx: ctx}
-		s.pending = pd
+		pd := s.beginDial(ctx)
 		s.mu.Unlock()
-
-		pd.c, pd.err = s.open(ctx, false)
-		s.mu.Lock()
-		s.pending = nil
-		if pd.err == nil {
-			pd.c.used = true
-			s.cur = pd.c
-		}
-		s.mu.Unlock()
-		close(pd.done)
+		s.finishDial(pd, false)
 		return pd.c, pd.err
 	}
+}
+
+// beginDial records a dial in flight; s.mu is held.
+func (s *SSH) beginDial(ctx context.Context) *pendingDial {
+	pd := &pendingDial{done: make(chan struct{}), ctx: ctx}
+	s.pending = pd
+	return pd
+}
+
+// finishDial dials for pd, makes the connection the pooled one and wakes
+// those waiting for it. A warm connection is not yet used by anyone.
+func (s *SSH) finishDial(pd *pendingDial, warm bool) {
+	pd.c, pd.err = s.open(pd.ctx, warm)
+	s.mu.Lock()
+	s.pending = nil
+	if pd.err == nil {
+		pd.c.used = !warm
+		s.cur = pd.c
+	}
+	s.mu.Unlock()
+	close(pd.done)
 }
 
 // open dials and starts the goroutines that watch the new connection.
@@ -195,10 +206,11 @@ func (s *SSH) open(ctx context.Context, warm bool) (*sshConn, error) {
 }
 
 // Warm dials in the background, so that the handshake overlaps whatever the
-// caller does before its first command; it reports nothing (the first
-// command dials again, and reports, if this dial failed). A connection that
-// no command has used after idle is closed: warming a host that the run
-// turns out not to need costs one short-lived login, and no session.
+// caller does before its first command. It reports nothing itself: a
+// command issued while the dial is in flight waits for it and shares its
+// outcome, one issued after a failed dial dials again. A connection that no
+// command has used after idle is closed: warming a host that the run turns
+// out not to need costs one short-lived login, and no session.
 func (s *SSH) Warm(idle time.Duration) {
 	s.mu.Lock()
 	if s.cur != nil || s.pending != nil {
@@ -207,19 +219,10 @@ func (s *SSH) Warm(idle time.Duration) {
 	}
 	// No deadline of its own: dial bounds the connect and the handshake
 	// by DialTimeout, and a failure is then the host's, for waiters too.
-	ctx := context.Background()
-	pd := &pendingDial{done: make(chan struct{}), ctx: ctx}
-	s.pending = pd
+	pd := s.beginDial(context.Background())
 	s.mu.Unlock()
 	go func() {
-		pd.c, pd.err = s.open(ctx, true)
-		s.mu.Lock()
-		s.pending = nil
-		if pd.err == nil {
-			s.cur = pd.c
-		}
-		s.mu.Unlock()
-		close(pd.done)
+		s.finishDial(pd, true)
 		if pd.err != nil {
 			return
 		}
