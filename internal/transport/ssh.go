@@ -211,7 +211,14 @@ func (s *SSH) open(ctx context.Context, warm bool) (*sshConn, error) {
 // outcome, one issued after a failed dial dials again. A connection that no
 // command has used after idle is closed: warming a host that the run turns
 // out not to need costs one short-lived login, and no session.
+//
+// A host that logs in through the ssh-agent alone is not warmed: the agent
+// may ask its user (a confirmation, a touch on a hardware key), and only a
+// host that is really used should ask.
 func (s *SSH) Warm(idle time.Duration) {
+	if s.cfg.PrivateKey == "" && s.cfg.Password == "" {
+		return
+	}
 	s.mu.Lock()
 	if s.cur != nil || s.pending != nil {
 		s.mu.Unlock()

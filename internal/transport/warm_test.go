@@ -187,3 +187,17 @@ func TestSSHCloseDuringWarmDial(t *testing.T) {
 		t.Errorf("after Close: connection %v, dial in flight %v; want neither", cur != nil, pending != nil)
 	}
 }
+
+// Only the agent can log in: Warm leaves the host alone.
+func TestSSHWarmSkipsAgentOnlyHosts(t *testing.T) {
+	t.Parallel()
+	s := sshdtest.StartT(t)
+	tr := newSSH(t, s, func(c *SSHConfig) { c.PrivateKey = ""; c.UseAgent = true })
+	tr.Warm(time.Minute)
+	tr.mu.Lock()
+	cur, pending := tr.cur, tr.pending
+	tr.mu.Unlock()
+	if cur != nil || pending != nil {
+		t.Errorf("an agent-only host was dialled ahead of use")
+	}
+}
