@@ -87,35 +87,9 @@ func TestSSHWarmConnectionUsedStaysOpen(t *testing.T) {
 // and then says nothing costs one dial timeout, not one per caller.
 func TestSSHWaitersShareAFailedDial(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var accepted atomic.Int32
-	var held []net.Conn
-	var mu sync.Mutex
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			mu.Lock()
-			held = append(held, c) // silent: no SSH banner
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range held {
-			c.Close()
-		}
-	})
+	addr, accepted := silentListener(t)
 	s := sshdtest.StartT(t)
-	tr := newSSH(t, s, func(c *SSHConfig) { c.Address = ln.Addr().String(); c.DialTimeout = 500 * time.Millisecond })
+	tr := newSSH(t, s, func(c *SSHConfig) { c.Address = addr; c.DialTimeout = 500 * time.Millisecond })
 	tr.Warm(time.Minute)
 	waitFor(t, "the warm dial to connect", func() bool { return accepted.Load() == 1 })
 	var wg sync.WaitGroup
@@ -146,27 +120,14 @@ func TestSSHWaitersShareAFailedDial(t *testing.T) {
 // A caller whose own context ends stops waiting for someone else's dial.
 func TestSSHWaiterCancelled(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-		}
-	}()
+	addr, _ := silentListener(t)
 	s := sshdtest.StartT(t)
-	tr := newSSH(t, s, func(c *SSHConfig) { c.Address = ln.Addr().String(); c.DialTimeout = 3 * time.Second })
+	tr := newSSH(t, s, func(c *SSHConfig) { c.Address = addr; c.DialTimeout = time.Second })
 	tr.Warm(time.Minute)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	// Waiting out the other dial would end in its handshake timeout.
-	_, err = tr.Run(ctx, Command{Argv: []string{"true"}})
+	_, err := tr.Run(ctx, Command{Argv: []string{"true"}})
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrConnection) {
 		t.Errorf("got %v; want the caller's own deadline", err)
 	}
@@ -200,4 +161,39 @@ func TestSSHWarmSkipsAgentOnlyHosts(t *testing.T) {
 	if cur != nil || pending != nil {
 		t.Errorf("an agent-only host was dialled ahead of use")
 	}
+}
+
+// silentListener accepts TCP connections and never says a word (no SSH
+// banner): a handshake with it hangs until the dial timeout. It counts the
+// connections it accepted.
+func silentListener(t *testing.T) (string, *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted atomic.Int32
+	var mu sync.Mutex
+	var held []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			_ = c.Close()
+		}
+	})
+	return ln.Addr().String(), &accepted
 }
