@@ -19,6 +19,9 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 	provider.TuneRuntime()
+	if !debug {
+		provider.QuietLogs() // in debug mode the logs go to the terminal
+	}
 
 	srv, err := provider.NewServer(provider.New(version))()
 	if err != nil {
