@@ -320,7 +320,7 @@ oldest=$(tf_quiet output -raw kcps_oldest_snapshot_id)
 said "Someone deletes web01's oldest snapshot in the KCPS Admin Console (here: the emulator's admin endpoint):"
 curl -fsS -X POST "${kcps_admin}snapshots/delete?id=$oldest" | show
 echo
-hb=$(ls "$lab/nas/smf1/heartbeat/"*.tar.gz | head -n 1)
+hb=$(ls "$lab/nas/smf1/heartbeat/"*.tar.gz | sed -n 1p)
 said "Someone frees space on the NAS: rm $(basename "$hb")"
 rm -f "$hb"
 said "Someone on gds1 rejoins the proxy by hand (sdxvolume -F, sdxproxy Rejoin): the snapshot is gone."
