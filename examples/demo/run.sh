@@ -66,7 +66,7 @@ stop_lab() {
       pid=${p#/proc/}
       [ "$pid" = $$ ] && continue
       if [[ "$(readlink "$p/exe" 2>/dev/null)" == "$work"/* ]] ||
-        { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF "$work"; then
+        { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -F -- "$work" >/dev/null; then
         kill -KILL "$pid" 2>/dev/null && found=1
       fi
     done
