@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -191,7 +192,8 @@ SetEnv SHLVL=1
 		return nil, err
 	}
 	var stderr bytes.Buffer
-	cmd := exec.Command(sshd, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
+	args := append([]string{"-D", "-e", "-f", filepath.Join(dir, "sshd_config")}, noReexec(sshd)...)
+	cmd := exec.Command(sshd, args...)
 	cmd.Stderr = &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -214,6 +216,46 @@ SetEnv SHLVL=1
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// noReexec returns -r for an sshd that takes it (OpenSSH before 9.8): the
+// listener then serves each connection from a fork of itself instead of
+// executing sshd anew, which costs about 12 ms of CPU per connection
+// (loading the binary, its libraries and OpenSSL, the configuration and
+// the host key). This sshd stands in for remote hosts, whose CPU is not
+// the CPU terraform runs on; on a 2-core machine every connection's CPU is
+// taken from terraform and the tests. The protocol, key exchange,
+// authentication and sessions are the same either way. From 9.8 the
+// per-connection work is a separate program (sshd-session) and -r is gone.
+func noReexec(sshd string) []string {
+	reexecOnce.Do(func() {
+		out, _ := exec.Command(sshd, "-V").CombinedOutput()
+		reexecFlag = noReexecFor(string(out))
+	})
+	return reexecFlag
+}
+
+var (
+	reexecOnce sync.Once
+	reexecFlag []string
+)
+
+// noReexecFor decides from the output of "sshd -V" ("OpenSSH_9.2p1
+// Debian-2+deb12u3, OpenSSL 3.0.15 ..."); anything it cannot read keeps
+// the default.
+func noReexecFor(version string) []string {
+	_, rest, ok := strings.Cut(version, "OpenSSH_")
+	if !ok {
+		return nil
+	}
+	var major, minor int
+	if n, _ := fmt.Sscanf(rest, "%d.%d", &major, &minor); n != 2 {
+		return nil
+	}
+	if major < 9 || major == 9 && minor < 8 {
+		return []string{"-r"}
+	}
+	return nil
 }
 
 // Port returns the listening port.

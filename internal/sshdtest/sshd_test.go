@@ -44,3 +44,19 @@ func TestPasswordUserRemoved(t *testing.T) {
 		t.Fatalf("user %s still exists after Stop", name)
 	}
 }
+
+func TestNoReexecFor(t *testing.T) {
+	for version, want := range map[string]string{
+		"OpenSSH_9.2p1 Debian-2+deb12u3, OpenSSL 3.0.15 3 Sep 2024": "-r",
+		"OpenSSH_8.4p1, OpenSSL 1.1.1w":                             "-r",
+		"OpenSSH_9.7p1":                                             "-r",
+		"OpenSSH_9.8p1 Ubuntu-1, OpenSSL 3.3.1":                     "",
+		"OpenSSH_10.0p2":                                            "",
+		"sshd: illegal option -- V":                                 "",
+		"":                                                          "",
+	} {
+		if got := strings.Join(noReexecFor(version), " "); got != want {
+			t.Errorf("noReexecFor(%q) = %q, want %q", version, got, want)
+		}
+	}
+}
