@@ -41,6 +41,12 @@ func startReattachedProvider(t *testing.T) *tfRunner {
 	if tf == "" {
 		tf = "/usr/local/bin/terraform"
 	}
+	// Logging as main sets it up: no TF_LOG* variable set means loggers
+	// off (QuietLogs), restored when the test ends.
+	for _, v := range quietLogVars {
+		t.Setenv(v, os.Getenv(v))
+	}
+	QuietLogs()
 	reattach, _ := json.Marshal(map[string]any{
 		"registry.terraform.io/backupctl/backupctl": serveReattached(t, "registry.terraform.io/backupctl/backupctl", NewServer(New("bench"))),
 		"registry.terraform.io/backupctl/floor":     serveReattached(t, "registry.terraform.io/backupctl/floor", providerserver.NewProtocol6WithError(floorProvider{})),
@@ -54,8 +60,11 @@ func startReattachedProvider(t *testing.T) *tfRunner {
 	return &tfRunner{bin: tf, env: env}
 }
 
-// serveReattached serves the provider in this process, as main.go does,
-// and returns its TF_REATTACH_PROVIDERS entry.
+// serveReattached serves the provider in this process, as main.go does
+// (the debug option aside, which reattaching needs), and returns its
+// TF_REATTACH_PROVIDERS entry. Not with the acceptance tests' logging
+// sink: it builds loggers for every request, which main's provider does
+// not, about a quarter of the provider's CPU in a plan of 200 pairs.
 func serveReattached(t *testing.T, addr string, factory func() (tfprotov6.ProviderServer, error)) map[string]any {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -67,9 +76,7 @@ func serveReattached(t *testing.T, addr string, factory func() (tfprotov6.Provid
 	}
 	go func() {
 		err := tf6server.Serve(addr, func() tfprotov6.ProviderServer { return srv },
-			tf6server.WithDebug(ctx, cfgCh, closeCh), tf6server.WithGoPluginLogger(hclog.NewNullLogger()),
-			// logs as in the acceptance tests: only with TF_LOG set
-			tf6server.WithLoggingSink(t))
+			tf6server.WithDebug(ctx, cfgCh, closeCh), tf6server.WithGoPluginLogger(hclog.NewNullLogger()))
 		if err != nil {
 			t.Errorf("serve provider %s: %v", addr, err)
 		}
