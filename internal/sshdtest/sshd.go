@@ -39,6 +39,7 @@ type Server struct {
 	PasswordUser   string
 	ClientPassword string
 	cmd            *exec.Cmd
+	exited         chan struct{} // closed once sshd has been waited for
 }
 
 // Option changes how a server is started.
@@ -143,11 +144,6 @@ func Start(dir string, opts ...Option) (*Server, error) {
 			return nil, err
 		}
 	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
 	allow := u.Username
 	passwordAuth := "no"
 	var pwUser, pw string
@@ -159,7 +155,8 @@ func Start(dir string, opts ...Option) (*Server, error) {
 		allow += " " + pwUser
 		passwordAuth = "yes"
 	}
-	conf := fmt.Sprintf(`Port %d
+	config := func(port int) string {
+		return fmt.Sprintf(`Port %d
 ListenAddress 127.0.0.1
 HostKey %s
 PidFile %s
@@ -180,42 +177,130 @@ Subsystem sftp internal-sftp
 # dotfiles, which on a build machine may take 300 ms per command (pyenv).
 SetEnv SHLVL=1
 `, port, filepath.Join(dir, "host_ed25519"), filepath.Join(dir, "sshd.pid"),
-		filepath.Join(dir, "authorized_keys"), passwordAuth, allow, o.maxSessions)
-	if err := os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(conf), 0o600); err != nil {
-		delUser(pwUser)
-		return nil, err
+			filepath.Join(dir, "authorized_keys"), passwordAuth, allow, o.maxSessions)
 	}
 	hostLine := strings.TrimSpace(hostPub)
-	known := fmt.Sprintf("[127.0.0.1]:%d %s\n", port, hostLine)
-	if err := os.WriteFile(filepath.Join(dir, "known_hosts"), []byte(known), 0o600); err != nil {
+	hostKey, _, _, _, err := ssh.ParseAuthorizedKey([]byte(hostPub))
+	if err != nil {
 		delUser(pwUser)
 		return nil, err
 	}
-	var stderr bytes.Buffer
 	args := append([]string{"-D", "-e", "-f", filepath.Join(dir, "sshd_config")}, noReexec(sshd)...)
+	// The port is found free and released for sshd to bind: in between,
+	// another process may take it (another test's server, or an outgoing
+	// connection given it as its local port). Such a start is tried again
+	// on another port.
+	for attempt := 1; ; attempt++ {
+		port, err := pickPort()
+		if err != nil {
+			delUser(pwUser)
+			return nil, err
+		}
+		addr := "127.0.0.1:" + strconv.Itoa(port)
+		known := fmt.Sprintf("[127.0.0.1]:%d %s\n", port, hostLine)
+		if err := os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(config(port)), 0o600); err != nil {
+			delUser(pwUser)
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "known_hosts"), []byte(known), 0o600); err != nil {
+			delUser(pwUser)
+			return nil, err
+		}
+		s := &Server{Dir: dir, Addr: addr, User: u.Username, ClientKey: clientPriv,
+			HostKey: hostLine, KnownHostsFile: filepath.Join(dir, "known_hosts"),
+			PasswordUser: pwUser, ClientPassword: pw}
+		err = s.launch(sshd, args, hostKey)
+		if err == nil {
+			return s, nil
+		}
+		if !errors.Is(err, errPortTaken) || attempt == 5 {
+			delUser(pwUser)
+			return nil, err
+		}
+	}
+}
+
+// errPortTaken: sshd could not listen on the port it was given.
+var errPortTaken = errors.New("port taken")
+
+// launch starts sshd and waits until it answers on s.Addr with hostKey.
+func (s *Server) launch(sshd string, args []string, hostKey ssh.PublicKey) error {
+	var stderr bytes.Buffer
 	cmd := exec.Command(sshd, args...)
 	cmd.Stderr = &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		delUser(pwUser)
-		return nil, err
+		return err
 	}
-	s := &Server{Dir: dir, Addr: addr, User: u.Username, ClientKey: clientPriv,
-		HostKey: hostLine, KnownHostsFile: filepath.Join(dir, "known_hosts"),
-		PasswordUser: pwUser, ClientPassword: pw, cmd: cmd}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	s.cmd, s.exited = cmd, exited
+	// stopped stops this sshd (not the password user: Start decides about
+	// that); its stderr can be read after that.
+	stopped := func() string {
+		s.stopProcess()
+		return strings.TrimSpace(stderr.String())
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			_ = c.Close()
-			return s, nil
+		select {
+		case <-exited:
+			msg := stopped()
+			if strings.Contains(msg, "Address already in use") {
+				return errPortTaken
+			}
+			return fmt.Errorf("sshd exited at start on %s: %s", s.Addr, msg)
+		default:
 		}
-		if cmd.ProcessState != nil || time.Now().After(deadline) {
-			s.Stop()
-			return nil, fmt.Errorf("sshd did not come up on %s: %s", addr, stderr.String())
+		switch answersWith(s.Addr, hostKey) {
+		case probeOurs:
+			return nil
+		case probeOther:
+			// Another server holds the port; this sshd is about to give up.
+			select {
+			case <-exited:
+			case <-time.After(2 * time.Second):
+			}
+			stopped()
+			return errPortTaken
 		}
-		time.Sleep(50 * time.Millisecond)
+		if time.Now().After(deadline) {
+			return fmt.Errorf("sshd did not come up on %s: %s", s.Addr, stopped())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+type probeResult int
+
+const (
+	probeNothing probeResult = iota // no SSH server answers (yet)
+	probeOurs                       // an SSH server with our host key
+	probeOther                      // an SSH server with another host key
+)
+
+// answersWith runs a key exchange with addr (no login) to see whose
+// server answers there.
+func answersWith(addr string, hostKey ssh.PublicKey) probeResult {
+	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err != nil {
+		return probeNothing
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	result := probeNothing
+	cfg := &ssh.ClientConfig{User: "probe", HostKeyCallback: func(_ string, _ net.Addr, k ssh.PublicKey) error {
+		result = probeOther
+		if bytes.Equal(k.Marshal(), hostKey.Marshal()) {
+			result = probeOurs
+		}
+		return errors.New("probe: no login wanted")
+	}}
+	_, _, _, _ = ssh.NewClientConn(conn, addr, cfg)
+	return result
 }
 
 // noReexec returns -r for an sshd that takes it (OpenSSH before 9.8): the
@@ -299,12 +384,20 @@ func (s *Server) Stop() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
+	s.stopProcess()
+	delUser(s.PasswordUser)
+}
+
+// stopProcess kills sshd and its sessions and waits for sshd to end.
+func (s *Server) stopProcess() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
 	s.DropConnections()
 	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 	_ = s.cmd.Process.Kill()
-	_, _ = s.cmd.Process.Wait()
+	<-s.exited
 	s.cmd = nil
-	delUser(s.PasswordUser)
 }
 
 // descendants lists the processes below pid, read from /proc (no procps
@@ -429,6 +522,9 @@ func newKey() (priv, pub string, err error) {
 	}
 	return string(pem.EncodeToMemory(block)), string(ssh.MarshalAuthorizedKey(sp)), nil
 }
+
+// pickPort chooses the port of a new server (tests replace it).
+var pickPort = freePort
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")

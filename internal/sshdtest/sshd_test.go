@@ -1,11 +1,14 @@
 package sshdtest
 
 import (
+	"net"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
 )
 
 func TestConfigOptions(t *testing.T) {
@@ -59,4 +62,51 @@ func TestNoReexecFor(t *testing.T) {
 			t.Errorf("noReexecFor(%q) = %q, want %q", version, got, want)
 		}
 	}
+}
+
+// A port taken between being found free and sshd binding it: by a plain
+// listener that never speaks, or by another test's sshd. Start moves on to
+// another port and returns its own server.
+func TestStartRetriesWhenPortTaken(t *testing.T) {
+	other := StartT(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	silent := l.Addr().(*net.TCPAddr).Port
+	for name, taken := range map[string]int{"silent listener": silent, "another sshd": other.Port()} {
+		t.Run(name, func(t *testing.T) {
+			var picked []int
+			pickPort = func() (int, error) {
+				if len(picked) == 0 {
+					picked = append(picked, taken)
+					return taken, nil
+				}
+				p, err := freePort()
+				picked = append(picked, p)
+				return p, err
+			}
+			defer func() { pickPort = freePort }()
+			s := StartT(t)
+			if len(picked) < 2 || s.Port() == taken {
+				t.Fatalf("ports tried %v, server on %d: want a second port after %d", picked, s.Port(), taken)
+			}
+			if got := answersWith(s.Addr, mustParseKey(t, s.HostKey)); got != probeOurs {
+				t.Fatalf("the server at %s answers %v, want its own host key", s.Addr, got)
+			}
+			if got := answersWith(other.Addr, mustParseKey(t, s.HostKey)); got != probeOther {
+				t.Fatalf("the other server answers %v, want another host key", got)
+			}
+		})
+	}
+}
+
+func mustParseKey(t *testing.T, line string) ssh.PublicKey {
+	t.Helper()
+	k, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
