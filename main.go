@@ -31,7 +31,7 @@ func main() {
 	if debug {
 		opts = append(opts, tf6server.WithManagedDebug())
 	}
-	err = tf6server.Serve("registry.terraform.io/backupctl/backupctl", func() tfprotov6.ProviderServer { return srv }, opts...)
+	err = tf6server.Serve(provider.Address, func() tfprotov6.ProviderServer { return srv }, opts...)
 	if err != nil {
 		log.Fatal(err.Error())
 	}

@@ -48,8 +48,8 @@ func startReattachedProvider(t *testing.T) *tfRunner {
 	}
 	QuietLogs()
 	reattach, _ := json.Marshal(map[string]any{
-		"registry.terraform.io/backupctl/backupctl": serveReattached(t, "registry.terraform.io/backupctl/backupctl", NewServer(New("bench"))),
-		"registry.terraform.io/backupctl/floor":     serveReattached(t, "registry.terraform.io/backupctl/floor", providerserver.NewProtocol6WithError(floorProvider{})),
+		Address:                                 serveReattached(t, Address, NewServer(New("bench"))),
+		"registry.terraform.io/backupctl/floor": serveReattached(t, "registry.terraform.io/backupctl/floor", providerserver.NewProtocol6WithError(floorProvider{})),
 	})
 	rcFile := filepath.Join(t.TempDir(), "terraformrc")
 	if err := os.WriteFile(rcFile, nil, 0o600); err != nil {

@@ -10,7 +10,16 @@ import (
 // Terraform parses each one, only to drop it unless TF_LOG or
 // TF_LOG_PROVIDER asks for provider logs. A plan of 200 GDS pairs wrote
 // about 3,000 of them.
-var quietLogVars = []string{"TF_LOG_PROVIDER", "TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"}
+//
+// terraform-plugin-go sets the level of this provider's own logger from
+// TF_LOG_PROVIDER_BACKUPCTL (the provider's type name), not from
+// TF_LOG_PROVIDER, which only Terraform reads; the SDK's loggers have
+// variables of their own.
+var quietLogVars = []string{"TF_LOG_PROVIDER", providerLogVar, "TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"}
+
+// providerLogVar sets the level of the provider's root logger, and with it
+// of its subsystems (transport, kcps).
+const providerLogVar = "TF_LOG_PROVIDER_BACKUPCTL"
 
 // QuietLogs turns the provider's loggers off when nobody can read them: no
 // TF_LOG* variable set (to anything but "") in the environment Terraform
@@ -26,4 +35,10 @@ func QuietLogs() {
 	for _, v := range quietLogVars {
 		_ = os.Setenv(v, "off")
 	}
+}
+
+// providerLogsOff reports whether the provider's own logger is off, read
+// as terraform-plugin-go reads it for every request.
+func providerLogsOff() bool {
+	return strings.EqualFold(os.Getenv(providerLogVar), "off")
 }

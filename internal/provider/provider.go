@@ -26,6 +26,9 @@ var (
 	_ provider.ProviderWithValidateConfig = (*backupctlProvider)(nil)
 )
 
+// Address is the provider's source address, as main serves it.
+const Address = "registry.terraform.io/backupctl/backupctl"
+
 // Environment variables that stand in for the kcps block's attributes.
 const (
 	envKCPSEndpoint  = "BACKUPCTL_KCPS_ENDPOINT"
