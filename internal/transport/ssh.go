@@ -66,6 +66,20 @@ type SSH struct {
 	mu      sync.Mutex
 	cur     *sshConn
 	pending *pendingDial // the dial in flight, shared by whoever needs it
+
+	// idleTimer starts the timer of Warm's idle period (time.NewTimer
+	// unless a test injects its own); warmChecked, when set, hears
+	// whether Warm closed its connection once the period was over.
+	idleTimer   func(time.Duration) (c <-chan time.Time, stop func() bool)
+	warmChecked func(closed bool)
+}
+
+func (s *SSH) startIdleTimer(d time.Duration) (<-chan time.Time, func() bool) {
+	if s.idleTimer != nil {
+		return s.idleTimer(d)
+	}
+	t := time.NewTimer(d)
+	return t.C, t.Stop
 }
 
 // pendingDial is one dial that several callers wait for: a host that does
@@ -233,18 +247,22 @@ func (s *SSH) Warm(idle time.Duration) {
 		if pd.err != nil {
 			return
 		}
-		t := time.NewTimer(idle)
-		defer t.Stop()
+		expired, stop := s.startIdleTimer(idle)
+		defer stop()
 		select {
 		case <-pd.c.dead:
 			return
-		case <-t.C:
+		case <-expired:
 		}
 		s.mu.Lock()
-		defer s.mu.Unlock()
-		if !pd.c.used && s.cur == pd.c {
+		closed := !pd.c.used && s.cur == pd.c
+		if closed {
 			_ = pd.c.Close()
 			s.cur = nil
+		}
+		s.mu.Unlock()
+		if s.warmChecked != nil {
+			s.warmChecked(closed)
 		}
 	}()
 }

@@ -41,6 +41,22 @@ func TestSSHWarmConnectionServesCommands(t *testing.T) {
 	}
 }
 
+// idleByHand replaces the timer of tr's warm-up idle period with one the
+// test fires, and returns it with what the check after it decided.
+func idleByHand(t *testing.T, tr *SSH) (endIdle func(), closed <-chan bool) {
+	f := make(chan time.Time)
+	c := make(chan bool, 1)
+	tr.idleTimer = func(time.Duration) (<-chan time.Time, func() bool) { return f, func() bool { return true } }
+	tr.warmChecked = func(closedIt bool) { c <- closedIt }
+	return func() {
+		select {
+		case f <- time.Now():
+		case <-time.After(20 * time.Second):
+			t.Fatal("the warm-up is not waiting out an idle period")
+		}
+	}, c
+}
+
 // A warm connection that no command asks for is closed after the idle
 // period; the next command dials its own.
 func TestSSHWarmConnectionUnusedIsClosed(t *testing.T) {
@@ -48,14 +64,18 @@ func TestSSHWarmConnectionUnusedIsClosed(t *testing.T) {
 	s := sshdtest.StartT(t)
 	tr := newSSH(t, s, nil)
 	h := tr.Host()
-	tr.Warm(100 * time.Millisecond)
+	endIdle, closed := idleByHand(t, tr)
+	tr.Warm(time.Hour)
 	waitFor(t, "the warm dial", func() bool { return warmsOf(h) == 1 })
-	var c *sshConn
 	tr.mu.Lock()
-	c = tr.cur
+	c := tr.cur
 	tr.mu.Unlock()
 	if c == nil {
 		t.Fatal("no connection after the warm dial")
+	}
+	endIdle() // nobody used the connection
+	if !<-closed {
+		t.Fatal("the unused warm connection was kept")
 	}
 	select {
 	case <-c.dead:
@@ -76,9 +96,13 @@ func TestSSHWarmConnectionUsedStaysOpen(t *testing.T) {
 	s := sshdtest.StartT(t)
 	tr := newSSH(t, s, nil)
 	h := tr.Host()
-	tr.Warm(100 * time.Millisecond)
+	endIdle, closed := idleByHand(t, tr)
+	tr.Warm(time.Hour)
 	mustRun(t, tr, "true")
-	time.Sleep(400 * time.Millisecond)
+	endIdle() // after the command
+	if <-closed {
+		t.Error("the used warm connection was closed")
+	}
 	mustRun(t, tr, "true")
 	if d := dialsOf(h); d != 1 {
 		t.Errorf("connections %d; want 1 (the used warm connection was closed)", d)
