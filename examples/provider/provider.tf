@@ -15,6 +15,8 @@ provider "backupctl" {
       private_key = file("~/.ssh/backup_ed25519")
       host_key    = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIqv0L0tbhRr1Hcg3h4SzhOB1CkF2xIxAR0dy1Cmr8H5"
       sudo        = true
+      # Log in only when a command needs this host, not at every plan.
+      connect_early = false
     }
   }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -12,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/backupctl/terraform-provider-backupctl/internal/sshdtest"
+	"github.com/backupctl/terraform-provider-backupctl/internal/transport"
 )
 
 func TestAccHostDataSource_local(t *testing.T) {
@@ -107,4 +109,38 @@ func TestAccHostDataSource_unknownHost(t *testing.T) {
 			ExpectError: regexp.MustCompile(`Host "nowhere" is not defined`),
 		}},
 	})
+}
+
+// connect_early = false: Configure leaves the host alone, where a host with
+// the default is logged in to ahead of use. Nothing here uses either host.
+func TestAccProvider_connectEarlyFalse(t *testing.T) {
+	testAccPreCheck(t)
+	s := sshdtest.StartT(t)
+	host := func(name, extra string) string {
+		return fmt.Sprintf("    %s = {\n      address = %q\n      user = %q\n      private_key = %q\n      known_hosts_file = %q\n      %s\n    }\n",
+			name, s.Addr, s.User, s.ClientKey, s.KnownHostsFile, extra)
+	}
+	lazy, eager := "lazyhost", "eagerhost"
+	before := transport.Snapshot()
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: "provider \"backupctl\" {\n  hosts = {\n" + host(lazy, "connect_early = false") + host(eager, "") + "  }\n}\n" +
+				`data "backupctl_host" "this" {}`,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("data.backupctl_host.this", tfjsonpath.New("id"), knownvalue.StringExact("local")),
+			},
+		}},
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for transport.Snapshot().Warm[eager] == before.Warm[eager] && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	after := transport.Snapshot()
+	if after.Warm[eager] == before.Warm[eager] {
+		t.Errorf("host %s (connect_early unset) was never connected ahead of use", eager)
+	}
+	if d := after.Dials[lazy] - before.Dials[lazy]; d != 0 {
+		t.Errorf("host %s (connect_early = false) was connected %d times by a configuration that does not use it", lazy, d)
+	}
 }

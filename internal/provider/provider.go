@@ -70,6 +70,7 @@ type hostModel struct {
 	HostKey        types.String `tfsdk:"host_key"`
 	Sudo           types.Bool   `tfsdk:"sudo"`
 	Env            types.Map    `tfsdk:"env"`
+	ConnectEarly   types.Bool   `tfsdk:"connect_early"`
 }
 
 type kcpsModel struct {
@@ -109,6 +110,11 @@ func (p *backupctlProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 						Description: "Run every command through non-interactive `sudo -n` (needs NOPASSWD). Default false."},
 					"env": schema.MapAttribute{Optional: true, ElementType: types.StringType,
 						Description: "Environment for every command on this host, applied inside the remote command line (sshd's AcceptEnv is never relied upon)."},
+					"connect_early": schema.BoolAttribute{Optional: true,
+						Description: "Log in as soon as the provider is configured, in the background, so that the SSH handshake overlaps Terraform's own " +
+							"start-up work instead of delaying the first command. A connection no command uses within 10 seconds is closed again. " +
+							"Default true; set false for a host whose logins are audited or rationed, which is then connected only when a command needs it. " +
+							"Hosts that log in through the ssh-agent alone are never connected early (the agent may ask its user)."},
 				}},
 			},
 			"kcps": schema.SingleNestedAttribute{

@@ -166,5 +166,5 @@ func (h hostModel) toConfig(ctx context.Context, name string) (transport.HostCon
 		UseAgent:       true,
 		Sudo:           h.Sudo.ValueBool(),
 		Env:            env,
-	}}, diags
+	}, Lazy: !h.ConnectEarly.IsNull() && !h.ConnectEarly.IsUnknown() && !h.ConnectEarly.ValueBool()}, diags
 }

@@ -16,6 +16,9 @@ const LocalHost = "local"
 // means this machine.
 type HostConfig struct {
 	SSHConfig
+	// Lazy: Warm leaves the host alone; it is connected when a command
+	// first needs it.
+	Lazy bool
 }
 
 // Pool hands out one shared transport per configured host.
@@ -34,7 +37,7 @@ func NewPool(hosts map[string]HostConfig) *Pool {
 		h[k] = v
 	}
 	if _, ok := h[LocalHost]; !ok {
-		h[LocalHost] = HostConfig{SSHConfig{Name: LocalHost}}
+		h[LocalHost] = HostConfig{SSHConfig: SSHConfig{Name: LocalHost}}
 	}
 	return &Pool{hosts: h, conns: map[string]Transport{}}
 }
@@ -75,11 +78,12 @@ func (p *Pool) Get(name string) (Transport, error) {
 	return t, nil
 }
 
-// Warm starts connecting to every SSH host in the background (see
-// SSH.Warm); a connection no command uses within idle is closed again.
+// Warm starts connecting to every SSH host but the lazy ones in the
+// background (see SSH.Warm); a connection no command uses within idle is
+// closed again.
 func (p *Pool) Warm(idle time.Duration) {
 	for _, name := range p.Names() {
-		if p.hosts[name].Address == "" {
+		if h := p.hosts[name]; h.Address == "" || h.Lazy {
 			continue
 		}
 		if t, err := p.Get(name); err == nil {

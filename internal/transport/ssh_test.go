@@ -447,7 +447,7 @@ func TestPoolSharesTransports(t *testing.T) {
 	t.Parallel()
 	s := sshdtest.StartT(t)
 	name := hostName(t)
-	p := NewPool(map[string]HostConfig{name: {SSHConfig{
+	p := NewPool(map[string]HostConfig{name: {SSHConfig: SSHConfig{
 		Address: s.Addr, User: s.User, PrivateKey: s.ClientKey, KnownHostsFile: s.KnownHostsFile,
 	}}})
 	t.Cleanup(func() { _ = p.Close() })

@@ -223,3 +223,37 @@ func silentListener(t *testing.T) (string, *atomic.Int32) {
 	})
 	return ln.Addr().String(), &accepted
 }
+
+// Pool.Warm connects every SSH host but the lazy ones; a lazy host is
+// connected by its first command.
+func TestPoolWarmSkipsLazyHosts(t *testing.T) {
+	t.Parallel()
+	s := sshdtest.StartT(t)
+	eager, lazy := hostName(t)+"-eager", hostName(t)+"-lazy"
+	cfg := SSHConfig{Address: s.Addr, User: s.User, PrivateKey: s.ClientKey, KnownHostsFile: s.KnownHostsFile}
+	p := NewPool(map[string]HostConfig{eager: {SSHConfig: cfg}, lazy: {SSHConfig: cfg, Lazy: true}})
+	t.Cleanup(func() { _ = p.Close() })
+	p.Warm(time.Minute) // decides, for each host, before it returns
+	started := func(name string) bool {
+		tr, err := p.Get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := tr.(*SSH)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.pending != nil || s.cur != nil
+	}
+	if !started(eager) {
+		t.Error("the eager host is not being connected")
+	}
+	if started(lazy) {
+		t.Error("the lazy host is being connected before any command")
+	}
+	waitFor(t, "the eager host's warm dial", func() bool { return warmsOf(eager) == 1 })
+	lt, _ := p.Get(lazy)
+	mustRun(t, lt, "true")
+	if d, w := dialsOf(lazy), warmsOf(lazy); d != 1 || w != 0 {
+		t.Errorf("lazy host: %d connections (%d warm); want 1, by its command", d, w)
+	}
+}
