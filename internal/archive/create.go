@@ -136,7 +136,9 @@ func create(ctx context.Context, src, dst transport.Transport, dstPath string, o
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	started := now().UTC().Truncate(time.Second)
+	// Full precision: generations are ordered by it, and two made within
+	// one second must still come out in the order they were made.
+	started := now().UTC()
 	sk, err := openSink(ctx, dst, dstPath)
 	if err != nil {
 		return nil, fmt.Errorf("destination %s on host %q: %w", dstPath, dst.Host(), err)

@@ -136,8 +136,14 @@ func TestManifestContents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !m.Info.Created.Equal(now.Truncate(time.Second)) {
+	// Full precision, in the file too: generations are ordered by it.
+	if !m.Info.Created.Equal(now) {
 		t.Errorf("created %v, want %v", m.Info.Created, now)
+	}
+	if back, err := ReadManifest(context.Background(), local, arch); err != nil {
+		t.Error(err)
+	} else if !back.Info.Created.Equal(now) {
+		t.Errorf("manifest read back: created %v, want %v", back.Info.Created, now)
 	}
 	byName := map[string]Entry{}
 	for _, e := range m.Entries {

@@ -456,13 +456,13 @@ func (x *run) prune(ctx context.Context, newID string) {
 	s := Step{Phase: PhasePrune, Host: x.dst.Host(), Command: fmt.Sprintf("keep %d newest in %s", x.p.Keep, x.p.Destination.Path)}
 	gens, _, err := Generations(ctx, x.dst, x.p.Destination.Path, archive.VerifySize)
 	if err == nil {
-		// The new generation must be listed before anything goes.
-		found := false
-		for _, g := range gens {
-			found = found || g.ID == newID
-		}
-		if !found {
-			err = fmt.Errorf("the new generation %s is not listed in %s: nothing pruned", newID, x.p.Destination.Path)
+		// The new generation must be listed before anything goes, and it
+		// counts as the newest whatever the timestamps say: an earlier
+		// generation made in the same second, or by a runner whose clock
+		// is ahead, must not push it out.
+		gens, err = newestFirst(gens, newID)
+		if err != nil {
+			err = fmt.Errorf("%w in %s: nothing pruned", err, x.p.Destination.Path)
 		}
 	}
 	if err == nil {
@@ -483,6 +483,20 @@ func (x *run) prune(ctx context.Context, newID string) {
 		x.res.PruneErr = x.mask(fmt.Errorf("prune: %w", err))
 	}
 	x.step(s)
+}
+
+// newestFirst moves generation id to the front of gens; an error when it
+// is not there.
+func newestFirst(gens []Generation, id string) ([]Generation, error) {
+	for i, g := range gens {
+		if g.ID == id {
+			out := make([]Generation, 0, len(gens))
+			out = append(out, g)
+			out = append(out, gens[:i]...)
+			return append(out, gens[i+1:]...), nil
+		}
+	}
+	return nil, fmt.Errorf("the new generation %s is not listed", id)
 }
 
 // HostsFunc adapts a function to Hosts.

@@ -306,6 +306,38 @@ func TestRotationKeepsNewest(t *testing.T) {
 	}
 }
 
+// The generation a run makes is never the one it prunes, whatever the
+// timestamps: runs within one second (here: one instant) and a runner
+// whose clock is behind the one that made the older generations.
+func TestRotationKeepsTheNewGenerationWhateverTheClock(t *testing.T) {
+	f := newFixture(t)
+	p := f.policy()
+	p.Keep = 1
+	stuck := time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		what string
+		now  func() time.Time
+	}{
+		{"the same instant", func() time.Time { return stuck }},
+		{"a clock an hour behind", func() time.Time { return stuck.Add(-time.Hour) }},
+	} {
+		f.runner.Now = tc.now
+		for i := 0; i < 4; i++ {
+			res, err := f.runner.Run(ctx(t), p)
+			if err != nil || res.Error() != nil {
+				t.Fatalf("%s, run %d: %v %v", tc.what, i, err, res.Error())
+			}
+			gens, _, err := Generations(ctx(t), f.local(t), f.dst, archive.VerifySize)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(gens) != 1 || gens[0].ID != res.Generation.ID {
+				t.Fatalf("%s, run %d: left %v, want only the run's own %s (pruned %v)", tc.what, i, gens, res.Generation.ID, res.Pruned)
+			}
+		}
+	}
+}
+
 func TestNoPruneWhenTheBackupFails(t *testing.T) {
 	f := newFixture(t)
 	p := f.policy()
