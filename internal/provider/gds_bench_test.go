@@ -411,7 +411,7 @@ resource "floor_null" "n" {
 		Ours: float64(maxOf(sdxinfo)), Target: "= 8", Pass: minOf(sdxinfo) == 8 && maxOf(sdxinfo) == 8})
 	t.Logf("per-round ratio to terraform_data, sorted: %.2f", oursR)
 	t.Logf("per-round ratio to terraform_data, for_each over a map, sorted: %.2f", mapR)
-	t.Logf("plan times ours %v, baseline %v, minimal resources %v, ours without refresh %v; terraform CPU ours %v, baseline %v; "+
+	t.Logf("plan times ours %v, baseline %v, minimal resources %v, ours without refresh %v; terraform CPU ours %v, baseline %v, "+
 		"minimal resources %v; provider CPU (this process: gRPC, SSH client, backupctl) %v; rest of the machine %v; dials %v; sdxinfo %v",
 		oursT, baseT, floorT, noRefresh, oursCPU, baseCPU, floorCPU, provCPU, restCPU, dials, sdxinfo)
 }
@@ -441,8 +441,6 @@ func ownProcessEnv(t *testing.T, tf *tfRunner) []string {
 	return append(env, "TF_CLI_CONFIG_FILE="+rc)
 }
 
-// selfCPU is the CPU time this process used so far: the provider served
-// in-process, with its SSH client.
 // machineCPU is the CPU time all processes have spent (user, nice,
 // system, irq, softirq), from /proc/stat; zero where it cannot be read.
 func machineCPU() time.Duration {
@@ -469,6 +467,8 @@ func machineCPU() time.Duration {
 // clockTicks is USER_HZ, the unit of /proc/stat: 100 on Linux.
 const clockTicks = 100
 
+// selfCPU is the CPU time this process used so far: the provider served
+// in-process, with its SSH client.
 func selfCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
