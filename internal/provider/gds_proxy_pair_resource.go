@@ -541,6 +541,10 @@ func (r *gdsProxyPairResource) Read(ctx context.Context, req resource.ReadReques
 // into m. gone: the pair (or its class) no longer exists. It uses only
 // the attributes gdsModelFromState decodes.
 func (r *gdsProxyPairResource) refresh(ctx context.Context, d *providerData, m *gdsProxyPairModel, diags *diag.Diagnostics) (gone bool) {
+	if d == nil {
+		diags.AddError("Provider not configured", "backupctl_gds_proxy_pair was read before the provider was configured: it needs the provider's hosts.")
+		return false
+	}
 	ctx = d.LogContext(ctx)
 	host := m.Host.ValueString()
 	c := d.gdsClient(ctx, host, diags)
