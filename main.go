@@ -27,11 +27,11 @@ func main() {
 	if err != nil {
 		log.Fatal(err.Error())
 	}
-	var opts []tf6server.ServeOpt
-	if debug {
-		opts = append(opts, tf6server.WithManagedDebug())
+	if !debug {
+		provider.Serve(srv, provider.ServeOptions{})
+		return
 	}
-	err = tf6server.Serve(provider.Address, func() tfprotov6.ProviderServer { return srv }, opts...)
+	err = tf6server.Serve(provider.Address, func() tfprotov6.ProviderServer { return srv }, tf6server.WithManagedDebug())
 	if err != nil {
 		log.Fatal(err.Error())
 	}

@@ -30,9 +30,10 @@ import (
 // tfRunner runs the terraform CLI against the provider served in-process
 // (reattach), so the process-wide transport counters see its work.
 type tfRunner struct {
-	bin string
-	env []string
-	cpu time.Duration // CPU time of the last terraform process
+	bin  string
+	env  []string
+	cpu  time.Duration // CPU time of the last terraform process
+	ours *server       // this provider's server, as served (Serve)
 }
 
 func startReattachedProvider(t *testing.T) *tfRunner {
@@ -47,8 +48,9 @@ func startReattachedProvider(t *testing.T) *tfRunner {
 		t.Setenv(v, os.Getenv(v))
 	}
 	QuietLogs()
+	ours, entry := serveOurs(t)
 	reattach, _ := json.Marshal(map[string]any{
-		Address:                                 serveReattached(t, Address, NewServer(New("bench"))),
+		Address:                                 entry,
 		"registry.terraform.io/backupctl/floor": serveReattached(t, "registry.terraform.io/backupctl/floor", providerserver.NewProtocol6WithError(floorProvider{})),
 	})
 	rcFile := filepath.Join(t.TempDir(), "terraformrc")
@@ -57,14 +59,14 @@ func startReattachedProvider(t *testing.T) *tfRunner {
 	}
 	env := append(os.Environ(), "TF_REATTACH_PROVIDERS="+string(reattach), "TF_CLI_CONFIG_FILE="+rcFile,
 		"TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_LOG=")
-	return &tfRunner{bin: tf, env: env}
+	return &tfRunner{bin: tf, env: env, ours: ours}
 }
 
-// serveReattached serves the provider in this process, as main.go does
-// (the debug option aside, which reattaching needs), and returns its
-// TF_REATTACH_PROVIDERS entry. Not with the acceptance tests' logging
-// sink: it builds loggers for every request, which main's provider does
-// not, about a quarter of the provider's CPU in a plan of 200 pairs.
+// serveReattached serves a provider in this process with tf6server.Serve,
+// as a plugin-framework provider's main does (the debug option aside,
+// which reattaching needs), and returns its TF_REATTACH_PROVIDERS entry:
+// the minimal resources' provider. Not with the acceptance tests' logging
+// sink, which builds loggers for every request.
 func serveReattached(t *testing.T, addr string, factory func() (tfprotov6.ProviderServer, error)) map[string]any {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -81,6 +83,27 @@ func serveReattached(t *testing.T, addr string, factory func() (tfprotov6.Provid
 			t.Errorf("serve provider %s: %v", addr, err)
 		}
 	}()
+	return awaitReattach(t, addr, cfgCh, closeCh, cancel)
+}
+
+// serveOurs serves this provider as main does (Serve), for reattaching,
+// and returns its server and TF_REATTACH_PROVIDERS entry.
+func serveOurs(t *testing.T) (*server, map[string]any) {
+	t.Helper()
+	srv, err := NewServer(New("bench"))()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cfgCh := make(chan *plugin.ReattachConfig, 1)
+	closeCh := make(chan struct{})
+	go Serve(srv, ServeOptions{Logger: hclog.NewNullLogger(),
+		Test: &plugin.ServeTestConfig{Context: ctx, ReattachConfigCh: cfgCh, CloseCh: closeCh}})
+	return srv.(*server), awaitReattach(t, Address, cfgCh, closeCh, cancel)
+}
+
+func awaitReattach(t *testing.T, addr string, cfgCh chan *plugin.ReattachConfig, closeCh chan struct{}, cancel func()) map[string]any {
+	t.Helper()
 	var rc *plugin.ReattachConfig
 	select {
 	case rc = <-cfgCh:
@@ -114,6 +137,25 @@ func (r *tfRunner) run(t *testing.T, dir string, args ...string) (int, time.Dura
 		t.Fatalf("terraform %v: %v\n%s", args, err, out.String())
 	}
 	return 0, el
+}
+
+// output runs terraform in dir, expecting exit status want, and returns
+// what it printed.
+func (r *tfRunner) output(t *testing.T, dir string, want int, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(r.bin, args...)
+	cmd.Dir, cmd.Env = dir, r.env
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("terraform %v: %v", args, err)
+	}
+	if code != want {
+		t.Fatalf("terraform %v exited %d, want %d:\n%s", args, code, want, out)
+	}
+	return string(out)
 }
 
 func (r *tfRunner) mustRun(t *testing.T, dir string, args ...string) {

@@ -42,3 +42,21 @@ func QuietLogs() {
 func providerLogsOff() bool {
 	return strings.EqualFold(os.Getenv(providerLogVar), "off")
 }
+
+// logsOff reports whether every logger of the provider and of the SDK is
+// off, as QuietLogs leaves them: nobody reads what the provider would
+// log, and the wire layer (server_wire.go) may answer without logging.
+func logsOff() bool {
+	for _, v := range quietLogVars {
+		if !strings.EqualFold(os.Getenv(v), "off") {
+			return false
+		}
+	}
+	for _, kv := range os.Environ() {
+		name, val, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "TF_LOG") && val != "" && !strings.EqualFold(val, "off") {
+			return false
+		}
+	}
+	return true
+}

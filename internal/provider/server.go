@@ -94,8 +94,13 @@ type server struct {
 	once sync.Once
 	res  map[string]*fastResource
 
-	// fast counts the calls answered without the framework (for tests).
-	fast struct{ upgrades, reads, validates, plans atomic.Int64 }
+	// fast counts the calls answered without the framework, and (wire)
+	// those of them answered by the wire layer (for tests).
+	fast struct{ upgrades, reads, validates, plans, wire atomic.Int64 }
+
+	stopMu     sync.Mutex
+	stopCtx    context.Context // see stopContext
+	stopCancel context.CancelFunc
 }
 
 // fastResource is what the fast paths know of one resource type.
@@ -263,20 +268,43 @@ func blockObjectHasDefault(o schema.NestedBlockObject) bool {
 	return false
 }
 
+// Each of the four calls first looks for an answer the wire layer
+// (server_wire.go) already worked out for this request, so that no fast
+// path runs twice for one call: a refresh that failed is not tried again.
+
 func (s *server) UpgradeResourceState(ctx context.Context, req *tfprotov6.UpgradeResourceStateRequest) (*tfprotov6.UpgradeResourceStateResponse, error) {
-	if req != nil && req.RawState != nil && req.RawState.JSON != nil {
-		if r := s.resource(ctx, req.TypeName); r != nil && req.Version == r.version {
-			if mp, ok := stateToMsgPack(req.RawState.JSON, r.typ); ok {
-				s.fast.upgrades.Add(1)
-				return &tfprotov6.UpgradeResourceStateResponse{UpgradedState: &tfprotov6.DynamicValue{MsgPack: mp}}, nil
-			}
-		}
+	resp, found := answerIn[*tfprotov6.UpgradeResourceStateResponse](ctx)
+	if !found {
+		resp = s.fastUpgrade(ctx, req)
+	}
+	if resp != nil {
+		return resp, nil
 	}
 	return s.ProviderServer.UpgradeResourceState(ctx, req)
 }
 
+func (s *server) fastUpgrade(ctx context.Context, req *tfprotov6.UpgradeResourceStateRequest) *tfprotov6.UpgradeResourceStateResponse {
+	if req == nil || req.RawState == nil || req.RawState.JSON == nil {
+		return nil
+	}
+	r := s.resource(ctx, req.TypeName)
+	if r == nil || req.Version != r.version {
+		return nil
+	}
+	mp, ok := stateToMsgPack(req.RawState.JSON, r.typ)
+	if !ok {
+		return nil
+	}
+	s.fast.upgrades.Add(1)
+	return &tfprotov6.UpgradeResourceStateResponse{UpgradedState: &tfprotov6.DynamicValue{MsgPack: mp}}
+}
+
 func (s *server) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
-	if resp := s.fastRead(ctx, req); resp != nil {
+	resp, found := answerIn[*tfprotov6.ReadResourceResponse](ctx)
+	if !found {
+		resp = s.fastRead(ctx, req)
+	}
+	if resp != nil {
 		return resp, nil
 	}
 	return s.ProviderServer.ReadResource(ctx, req)
@@ -304,23 +332,92 @@ func (s *server) fastRead(ctx context.Context, req *tfprotov6.ReadResourceReques
 }
 
 func (s *server) ValidateResourceConfig(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
-	if req != nil && req.Config != nil {
-		if r := s.resource(ctx, req.TypeName); r != nil && r.accept != nil {
-			if v, err := req.Config.Unmarshal(r.typ); err == nil && r.accept.fastAccept(v) {
-				s.fast.validates.Add(1)
-				return &tfprotov6.ValidateResourceConfigResponse{}, nil
-			}
-		}
+	resp, found := answerIn[*tfprotov6.ValidateResourceConfigResponse](ctx)
+	if !found {
+		resp = s.fastValidate(ctx, req)
+	}
+	if resp != nil {
+		return resp, nil
 	}
 	return s.ProviderServer.ValidateResourceConfig(ctx, req)
 }
 
+func (s *server) fastValidate(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) *tfprotov6.ValidateResourceConfigResponse {
+	if req == nil || req.Config == nil {
+		return nil
+	}
+	r := s.resource(ctx, req.TypeName)
+	if r == nil || r.accept == nil {
+		return nil
+	}
+	if v, err := req.Config.Unmarshal(r.typ); err != nil || !r.accept.fastAccept(v) {
+		return nil
+	}
+	s.fast.validates.Add(1)
+	return &tfprotov6.ValidateResourceConfigResponse{}
+}
+
 func (s *server) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
-	if s.planUnchanged(ctx, req) {
-		s.fast.plans.Add(1)
-		return &tfprotov6.PlanResourceChangeResponse{PlannedState: req.ProposedNewState}, nil
+	resp, found := answerIn[*tfprotov6.PlanResourceChangeResponse](ctx)
+	if !found {
+		resp = s.fastPlan(ctx, req)
+	}
+	if resp != nil {
+		return resp, nil
 	}
 	return s.ProviderServer.PlanResourceChange(ctx, req)
+}
+
+func (s *server) fastPlan(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) *tfprotov6.PlanResourceChangeResponse {
+	if !s.planUnchanged(ctx, req) {
+		return nil
+	}
+	s.fast.plans.Add(1)
+	return &tfprotov6.PlanResourceChangeResponse{PlannedState: req.ProposedNewState}
+}
+
+// StopProvider ends the fast refreshes in flight (the framework's calls
+// are ended by terraform-plugin-go), then passes the call on.
+func (s *server) StopProvider(ctx context.Context, req *tfprotov6.StopProviderRequest) (*tfprotov6.StopProviderResponse, error) {
+	s.stopMu.Lock()
+	if s.stopCancel != nil {
+		s.stopCancel()
+	}
+	s.stopCtx, s.stopCancel = nil, nil
+	s.stopMu.Unlock()
+	return s.ProviderServer.StopProvider(ctx, req)
+}
+
+// stopContext is done once StopProvider is called; calls that start after
+// that get a new one, as terraform-plugin-go's own do.
+func (s *server) stopContext() context.Context {
+	s.stopMu.Lock()
+	defer s.stopMu.Unlock()
+	if s.stopCtx == nil {
+		s.stopCtx, s.stopCancel = context.WithCancel(context.Background())
+	}
+	return s.stopCtx
+}
+
+// answerKey carries a wire-layer answer (a response, or nil for "no fast
+// answer: ask the framework") down to the server method.
+type answerKey struct{}
+
+type answer struct{ resp any }
+
+func withAnswer(ctx context.Context, resp any) context.Context {
+	return context.WithValue(ctx, answerKey{}, answer{resp})
+}
+
+// answerIn returns the answer in ctx; found is false when there is none
+// of type T (the call did not come through the wire layer).
+func answerIn[T any](ctx context.Context) (resp T, found bool) {
+	a, ok := ctx.Value(answerKey{}).(answer)
+	if !ok {
+		return resp, false
+	}
+	resp, found = a.resp.(T)
+	return resp, found
 }
 
 // planUnchanged: the plan is the prior state, as the framework would find.
