@@ -112,6 +112,13 @@ func TestWireLayerAgreesWithOrdinaryPath(t *testing.T) {
 	badCfg := gdsConfig(t, typ, map[string]tftypes.Value{"proxy": str("bad name")})
 	stateJSON := `{"id":"gds1/Class1/Volume2","host":"gds1","class":"Class1","master":"Volume1","proxy":"Volume2","all_nodes":true,"state":"joined"}`
 	pstr := func(s string) protoreflect.Value { return protoreflect.ValueOfString(s) }
+	// plan fills a PlanResourceChange request from the prior state and c.
+	plan := func(m *dynamicpb.Message, c tftypes.Value) {
+		setField(t, m, "type_name", pstr(gdsType))
+		setDynamic(t, m, "prior_state", dyn(t, typ, prior))
+		setDynamic(t, m, "proposed_new_state", dyn(t, typ, proposed(t, typ, prior, c)))
+		setDynamic(t, m, "config", dyn(t, typ, c))
+	}
 	unknownField := protowire.AppendTag(nil, 99, protowire.BytesType)
 	unknownField = protowire.AppendBytes(unknownField, []byte("from a newer Terraform"))
 
@@ -147,24 +154,14 @@ func TestWireLayerAgreesWithOrdinaryPath(t *testing.T) {
 			m.SetUnknown(unknownField)
 		}, false},
 		{"plan unchanged", rpcPlan, "PlanResourceChange", func(m *dynamicpb.Message) {
-			setField(t, m, "type_name", pstr(gdsType))
-			setDynamic(t, m, "prior_state", dyn(t, typ, prior))
-			setDynamic(t, m, "proposed_new_state", dyn(t, typ, proposed(t, typ, prior, cfg)))
-			setDynamic(t, m, "config", dyn(t, typ, cfg))
+			plan(m, cfg)
 		}, true},
 		{"plan with private state", rpcPlan, "PlanResourceChange", func(m *dynamicpb.Message) {
-			setField(t, m, "type_name", pstr(gdsType))
-			setDynamic(t, m, "prior_state", dyn(t, typ, prior))
-			setDynamic(t, m, "proposed_new_state", dyn(t, typ, proposed(t, typ, prior, cfg)))
-			setDynamic(t, m, "config", dyn(t, typ, cfg))
+			plan(m, cfg)
 			setField(t, m, "prior_private", protoreflect.ValueOfBytes([]byte(`{}`)))
 		}, false},
 		{"plan of a change", rpcPlan, "PlanResourceChange", func(m *dynamicpb.Message) {
-			c := gdsConfig(t, typ, map[string]tftypes.Value{"state": tftypes.NewValue(tftypes.String, "parted")})
-			setField(t, m, "type_name", pstr(gdsType))
-			setDynamic(t, m, "prior_state", dyn(t, typ, prior))
-			setDynamic(t, m, "proposed_new_state", dyn(t, typ, proposed(t, typ, prior, c)))
-			setDynamic(t, m, "config", dyn(t, typ, c))
+			plan(m, gdsConfig(t, typ, map[string]tftypes.Value{"state": tftypes.NewValue(tftypes.String, "parted")}))
 		}, false},
 		// Unconfigured, the provider has no host: the fast refresh declines
 		// and the framework words the error, on both servers.
