@@ -179,12 +179,12 @@ func field(r protoreflect.Message, name protoreflect.Name) (protoreflect.Value, 
 	return r.Get(fd), true
 }
 
-func (w *wireProtocol) str(r protoreflect.Message, name protoreflect.Name) string {
-	v, _ := field(r, name)
-	if !v.IsValid() {
-		return ""
+// wireString is a string field; "" when unset.
+func wireString(r protoreflect.Message, name protoreflect.Name) string {
+	if v, ok := field(r, name); ok {
+		return v.String()
 	}
-	return v.String()
+	return ""
 }
 
 // dynamic converts a DynamicValue field; nil when unset.
@@ -198,7 +198,7 @@ func (w *wireProtocol) dynamic(r protoreflect.Message, name protoreflect.Name) *
 }
 
 func (w *wireProtocol) upgradeRequest(r protoreflect.Message) *tfprotov6.UpgradeResourceStateRequest {
-	req := &tfprotov6.UpgradeResourceStateRequest{TypeName: w.str(r, "type_name")}
+	req := &tfprotov6.UpgradeResourceStateRequest{TypeName: wireString(r, "type_name")}
 	if v, ok := field(r, "version"); ok {
 		req.Version = v.Int()
 	}
@@ -214,16 +214,16 @@ func (w *wireProtocol) upgradeRequest(r protoreflect.Message) *tfprotov6.Upgrade
 }
 
 func (w *wireProtocol) readRequest(r protoreflect.Message) *tfprotov6.ReadResourceRequest {
-	return &tfprotov6.ReadResourceRequest{TypeName: w.str(r, "type_name"), CurrentState: w.dynamic(r, "current_state"),
+	return &tfprotov6.ReadResourceRequest{TypeName: wireString(r, "type_name"), CurrentState: w.dynamic(r, "current_state"),
 		ProviderMeta: w.dynamic(r, "provider_meta")}
 }
 
 func (w *wireProtocol) validateRequest(r protoreflect.Message) *tfprotov6.ValidateResourceConfigRequest {
-	return &tfprotov6.ValidateResourceConfigRequest{TypeName: w.str(r, "type_name"), Config: w.dynamic(r, "config")}
+	return &tfprotov6.ValidateResourceConfigRequest{TypeName: wireString(r, "type_name"), Config: w.dynamic(r, "config")}
 }
 
 func (w *wireProtocol) planRequest(r protoreflect.Message) *tfprotov6.PlanResourceChangeRequest {
-	return &tfprotov6.PlanResourceChangeRequest{TypeName: w.str(r, "type_name"), PriorState: w.dynamic(r, "prior_state"),
+	return &tfprotov6.PlanResourceChangeRequest{TypeName: wireString(r, "type_name"), PriorState: w.dynamic(r, "prior_state"),
 		ProposedNewState: w.dynamic(r, "proposed_new_state"), Config: w.dynamic(r, "config"),
 		ProviderMeta: w.dynamic(r, "provider_meta")}
 }

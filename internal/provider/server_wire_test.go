@@ -119,6 +119,17 @@ func TestWireLayerAgreesWithOrdinaryPath(t *testing.T) {
 		setDynamic(t, m, "proposed_new_state", dyn(t, typ, proposed(t, typ, prior, c)))
 		setDynamic(t, m, "config", dyn(t, typ, c))
 	}
+	// upgrade fills an UpgradeResourceState request for stateJSON, written
+	// at the given schema version (0 = the current one).
+	upgrade := func(m *dynamicpb.Message, version int64) {
+		setField(t, m, "type_name", pstr(gdsType))
+		if version != 0 {
+			setField(t, m, "version", protoreflect.ValueOfInt64(version))
+		}
+		rs := wireMessage(t, "tfplugin6.RawState")
+		setField(t, rs, "json", protoreflect.ValueOfBytes([]byte(stateJSON)))
+		setField(t, m, "raw_state", protoreflect.ValueOfMessage(rs))
+	}
 	unknownField := protowire.AppendTag(nil, 99, protowire.BytesType)
 	unknownField = protowire.AppendBytes(unknownField, []byte("from a newer Terraform"))
 
@@ -128,17 +139,10 @@ func TestWireLayerAgreesWithOrdinaryPath(t *testing.T) {
 		wire                  bool
 	}{
 		{"upgrade", rpcUpgrade, "UpgradeResourceState", func(m *dynamicpb.Message) {
-			setField(t, m, "type_name", pstr(gdsType))
-			rs := wireMessage(t, "tfplugin6.RawState")
-			setField(t, rs, "json", protoreflect.ValueOfBytes([]byte(stateJSON)))
-			setField(t, m, "raw_state", protoreflect.ValueOfMessage(rs))
+			upgrade(m, 0)
 		}, true},
 		{"upgrade from an older schema version", rpcUpgrade, "UpgradeResourceState", func(m *dynamicpb.Message) {
-			setField(t, m, "type_name", pstr(gdsType))
-			setField(t, m, "version", protoreflect.ValueOfInt64(7))
-			rs := wireMessage(t, "tfplugin6.RawState")
-			setField(t, rs, "json", protoreflect.ValueOfBytes([]byte(stateJSON)))
-			setField(t, m, "raw_state", protoreflect.ValueOfMessage(rs))
+			upgrade(m, 7)
 		}, false},
 		{"validate", rpcValidate, "ValidateResourceConfig", func(m *dynamicpb.Message) {
 			setField(t, m, "type_name", pstr(gdsType))
