@@ -176,14 +176,14 @@ func (r *kcpsVolumeSnapshotResource) ModifyPlan(ctx context.Context, req resourc
 			return
 		}
 	}
-	stopWarning := r.checkVolumeAtPlan(ctx, plan, &resp.Diagnostics)
+	stopSummary, stopWarning := r.checkVolumeAtPlan(ctx, plan, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	// The VM is stopped only when a new generation is taken: warn then only.
+	// The VM is touched only when a new generation is taken: warn then only.
 	warnStop := func() {
 		if stopWarning != "" {
-			resp.Diagnostics.AddAttributeWarning(path.Root("vm_power"), "The VM will be stopped", stopWarning)
+			resp.Diagnostics.AddAttributeWarning(path.Root("vm_power"), stopSummary, stopWarning)
 		}
 	}
 
@@ -254,33 +254,43 @@ func (r *kcpsVolumeSnapshotResource) ModifyPlan(ctx context.Context, req resourc
 }
 
 // checkVolumeAtPlan looks the volume up in the shared listing (one call for
-// every resource of the plan). It returns, for vm_power = "stop_start" with
-// a running VM, the warning to show when a new generation is planned.
-func (r *kcpsVolumeSnapshotResource) checkVolumeAtPlan(ctx context.Context, plan kcpsVolumeSnapshotModel, diags *diag.Diagnostics) string {
+// every resource of the plan). For vm_power = "stop_start" and a VM, it
+// returns the warning to show when a new generation is planned: that a
+// running VM will be stopped and started again, or that a stopped one
+// stays stopped (an apply killed between stop and start, kill -9 or a
+// crash, leaves the VM stopped; the next apply does not know it stopped
+// it, and this warning is how the operator learns of it before applying).
+func (r *kcpsVolumeSnapshotResource) checkVolumeAtPlan(ctx context.Context, plan kcpsVolumeSnapshotModel, diags *diag.Diagnostics) (summary, detail string) {
 	if plan.VolumeID.IsUnknown() || plan.VolumeID.IsNull() {
-		return ""
+		return "", ""
 	}
 	ctx = r.data.LogContext(ctx)
 	acct := r.data.kcpsAccount()
 	if acct.err != nil {
 		diags.AddError("KCPS is not configured", acct.err.Error())
-		return ""
+		return "", ""
 	}
 	vol, found, err := acct.Volume(ctx, plan.VolumeID.ValueString())
 	if err != nil {
 		diags.AddError("Cannot list KCPS volumes", err.Error())
-		return ""
+		return "", ""
 	}
 	if !found {
 		attrError(diags, path.Root("volume_id"), "Volume not found",
 			fmt.Sprintf("The KCPS account has no volume %s.", plan.VolumeID.ValueString()))
-		return ""
+		return "", ""
 	}
-	if vol.VirtualMachineID != "" && vol.VMState != "" && vol.VMState != kcps.VMStopped &&
-		plan.VMPower.ValueString() == string(kcps.StopStart) {
-		return fmt.Sprintf("VM %s (%s) is %s: the new generation stops it, takes the snapshot and starts it again.", vol.VMName, vol.VirtualMachineID, vol.VMState)
+	if vol.VirtualMachineID == "" || vol.VMState == "" || plan.VMPower.ValueString() != string(kcps.StopStart) {
+		return "", ""
 	}
-	return ""
+	if vol.VMState == kcps.VMStopped {
+		return "The VM is stopped and stays stopped",
+			fmt.Sprintf("VM %s (%s) is Stopped: the new generation is taken with it stopped, and it is left stopped "+
+				"(stop_start starts again only a VM it stopped itself). If an earlier apply was interrupted while it had "+
+				"the VM stopped, start the VM again (startVirtualMachine) after this apply.", vol.VMName, vol.VirtualMachineID)
+	}
+	return "The VM will be stopped",
+		fmt.Sprintf("VM %s (%s) is %s: the new generation stops it, takes the snapshot and starts it again.", vol.VMName, vol.VirtualMachineID, vol.VMState)
 }
 
 func describeGens(gs []kcpsGeneration) string {

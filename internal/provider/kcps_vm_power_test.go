@@ -1,0 +1,75 @@
+package provider
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/backupctl/terraform-provider-backupctl/internal/kcpsemu"
+)
+
+// The plan tells, with vm_power = "stop_start", what a new generation will
+// do to the VM: a running one is stopped and started again; a stopped one
+// (perhaps left so by an apply killed between stop and start) stays
+// stopped. Through terraform's own output, where an operator reads it; a
+// plan that takes no generation says nothing of the VM.
+func TestKCPSVMPowerWarningsThroughTerraform(t *testing.T) {
+	testAccPreCheck(t)
+	for _, v := range []string{"TF_LOG", "TF_LOG_PATH", "TF_LOG_CORE"} {
+		t.Setenv(v, "")
+	}
+	srv := startKCPSEmu(t, kcpsTestScale)
+	tf := startReattachedProvider(t)
+	dir := t.TempDir()
+	write := func(trigger string) {
+		t.Helper()
+		cfg := "terraform {\n  required_providers {\n    backupctl = { source = \"backupctl/backupctl\" }\n  }\n}\n" +
+			kcpsSnapshotConfig(srv, kcpsemu.DemoVolWebData, "  trigger = \""+trigger+"\"\n  vm_power = \"stop_start\"\n  force_destroy = true")
+		if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vm := func() kcpsemu.VMInfo {
+		t.Helper()
+		v, ok := srv.VM(kcpsemu.DemoVMWeb)
+		if !ok {
+			t.Fatal("the demo web VM is missing")
+		}
+		return v
+	}
+	const stopping, staysStopped = "Warning: The VM will be stopped", "Warning: The VM is stopped and stays stopped"
+
+	write("a")
+	tf.mustRun(t, dir, "init", "-input=false", "-no-color")
+	out := tf.output(t, dir, 2, "plan", "-input=false", "-detailed-exitcode", "-no-color")
+	if !strings.Contains(out, stopping) || !strings.Contains(out, vm().Name) || strings.Contains(out, staysStopped) {
+		t.Errorf("plan of a first generation of a running VM's volume does not warn that the VM will be stopped:\n%s", out)
+	}
+	tf.mustRun(t, dir, "apply", "-input=false", "-auto-approve", "-no-color")
+	if s := vm().State; s != "Running" {
+		t.Fatalf("after the first generation the VM is %s, want Running", s)
+	}
+
+	out = tf.output(t, dir, 0, "plan", "-input=false", "-detailed-exitcode", "-no-color")
+	if strings.Contains(out, "Warning:") {
+		t.Errorf("a plan taking no generation warns:\n%s", out)
+	}
+
+	if err := srv.StopVM(kcpsemu.DemoVMWeb); err != nil {
+		t.Fatal(err)
+	}
+	srv.ResetCalls()
+	write("b")
+	out = tf.output(t, dir, 2, "plan", "-input=false", "-detailed-exitcode", "-no-color")
+	if !strings.Contains(out, staysStopped) || !strings.Contains(out, "startVirtualMachine") || strings.Contains(out, stopping) {
+		t.Errorf("plan of a generation of a stopped VM's volume does not warn that it stays stopped:\n%s", out)
+	}
+	tf.mustRun(t, dir, "apply", "-input=false", "-auto-approve", "-no-color")
+	if s := vm().State; s != "Stopped" {
+		t.Errorf("after a generation taken with the VM stopped, the VM is %s, want Stopped", s)
+	}
+	if n := srv.Calls("startVirtualMachine") + srv.Calls("stopVirtualMachine"); n != 0 {
+		t.Errorf("a stopped VM was stopped or started (%d calls): %v", n, srv.CallCounts())
+	}
+}
