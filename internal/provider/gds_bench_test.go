@@ -255,7 +255,7 @@ func TestBenchGDSRefresh(t *testing.T) {
 		}
 		return dir
 	}
-	oursBody := "terraform {\n  required_providers {\n    backupctl = { source = \"backupctl/backupctl\" }\n  }\n}\n" +
+	oursBody := requireBackupctl +
 		"provider \"backupctl\" {\n  hosts = {\n" + strings.Join(hosts, "") + "  }\n}\n" + `
 resource "backupctl_gds_proxy_pair" "p" {
   for_each  = local.pairs

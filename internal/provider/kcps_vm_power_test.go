@@ -16,16 +16,12 @@ import (
 // plan that takes no generation says nothing of the VM.
 func TestKCPSVMPowerWarningsThroughTerraform(t *testing.T) {
 	testAccPreCheck(t)
-	for _, v := range []string{"TF_LOG", "TF_LOG_PATH", "TF_LOG_CORE"} {
-		t.Setenv(v, "")
-	}
 	srv := startKCPSEmu(t, kcpsTestScale)
-	tf := startReattachedProvider(t)
+	tf := startServedQuiet(t)
 	dir := t.TempDir()
 	write := func(trigger string) {
 		t.Helper()
-		cfg := "terraform {\n  required_providers {\n    backupctl = { source = \"backupctl/backupctl\" }\n  }\n}\n" +
-			kcpsSnapshotConfig(srv, kcpsemu.DemoVolWebData, "  trigger = \""+trigger+"\"\n  vm_power = \"stop_start\"\n  force_destroy = true")
+		cfg := requireBackupctl + kcpsSnapshotConfig(srv, kcpsemu.DemoVolWebData, "  trigger = \""+trigger+"\"\n  vm_power = \"stop_start\"\n  force_destroy = true")
 		if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(cfg), 0o644); err != nil {
 			t.Fatal(err)
 		}

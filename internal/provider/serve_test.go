@@ -15,20 +15,12 @@ import (
 // is still planned back to "joined", and an apply converges.
 func TestServeWireLayerThroughTerraform(t *testing.T) {
 	testAccPreCheck(t)
-	for _, v := range []string{"TF_LOG", "TF_LOG_PATH", "TF_LOG_CORE"} {
-		t.Setenv(v, "")
-	}
 	emu := gdsemu.StartT(t, gdsAccLayout())
 	t.Setenv("PATH", emu.BinDir+":"+os.Getenv("PATH"))
 	t.Setenv(gdsemu.EnvRoot, emu.Root)
-	tf := startReattachedProvider(t)
+	tf := startServedQuiet(t)
 	dir := t.TempDir()
-	cfg := `
-terraform {
-  required_providers {
-    backupctl = { source = "backupctl/backupctl" }
-  }
-}
+	cfg := requireBackupctl + `
 resource "backupctl_gds_proxy_pair" "p" {
   class     = "Class1"
   master    = "Volume1"
@@ -67,4 +59,19 @@ resource "backupctl_gds_proxy_pair" "p" {
 	if code, _ := tf.run(t, dir, "plan", "-input=false", "-detailed-exitcode", "-no-color"); code != 0 {
 		t.Fatalf("plan after the rejoin exited %d, want 0", code)
 	}
+}
+
+// requireBackupctl is the terraform block of a configuration run by the
+// terraform CLI itself (not the testing framework, which writes its own).
+const requireBackupctl = "terraform {\n  required_providers {\n    backupctl = { source = \"backupctl/backupctl\" }\n  }\n}\n"
+
+// startServedQuiet serves the provider as main does, with every log off:
+// Terraform's own log variables are cleared for the test, since a
+// developer's TF_LOG would send every call the ordinary way.
+func startServedQuiet(t *testing.T) *tfRunner {
+	t.Helper()
+	for _, v := range []string{"TF_LOG", "TF_LOG_PATH", "TF_LOG_CORE"} {
+		t.Setenv(v, "")
+	}
+	return startReattachedProvider(t)
 }
