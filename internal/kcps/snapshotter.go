@@ -226,16 +226,25 @@ func (c *Client) findAdoptable(ctx context.Context, o TakeOptions, all []Snapsho
 			return Snapshot{}, false, err
 		}
 	}
-	s, ok := newest(all, func(s Snapshot) bool {
-		if o.Known[s.ID] || !isManual(s) {
+	s, ok := Adoptable(all, o.VolumeID, o.Known, o.AdoptAfter)
+	return s, ok, nil
+}
+
+// Adoptable picks, from a listing (of the volume or of the whole account),
+// the snapshot of volumeID that TakeSnapshot would adopt as the remains of
+// an interrupted run: the newest MANUAL snapshot not in known that is
+// still being taken, or BackedUp after adoptAfter (when set). The plan
+// uses it to tell that a new generation will be adopted, not taken.
+func Adoptable(all []Snapshot, volumeID string, known map[string]bool, adoptAfter time.Time) (Snapshot, bool) {
+	return newest(all, func(s Snapshot) bool {
+		if s.VolumeID != volumeID || known[s.ID] || !isManual(s) {
 			return false
 		}
 		if s.InProgress() {
 			return true
 		}
-		return s.State == SnapshotBackedUp && !o.AdoptAfter.IsZero() && s.Created.After(o.AdoptAfter)
+		return s.State == SnapshotBackedUp && !adoptAfter.IsZero() && s.Created.After(adoptAfter)
 	})
-	return s, ok, nil
 }
 
 // newest returns the most recent snapshot matching keep.

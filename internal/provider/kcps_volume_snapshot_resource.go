@@ -187,8 +187,18 @@ func (r *kcpsVolumeSnapshotResource) ModifyPlan(ctx context.Context, req resourc
 		}
 	}
 
-	if req.State.Raw.IsNull() { // create
+	// A generation the apply adopts (an interrupted run's snapshot) leaves
+	// the VM alone: say that instead of the vm_power warning.
+	takeWarnings := func(gens []kcpsGeneration) {
+		if detail, ok := r.adoptionAtPlan(ctx, plan.VolumeID.ValueString(), gens, &resp.Diagnostics); ok {
+			resp.Diagnostics.AddAttributeWarning(path.Root("generations"), "An interrupted snapshot will be adopted", detail)
+			return
+		}
 		warnStop()
+	}
+
+	if req.State.Raw.IsNull() { // create
+		takeWarnings(nil)
 		plan.Generations = types.ListValueMust(kcpsGenerationType, []attr.Value{newGenerationObject(plan.Trigger)})
 		plan.LatestSnapshotID = types.StringUnknown()
 		plan.PrunedIDs = stringList(nil)
@@ -221,7 +231,7 @@ func (r *kcpsVolumeSnapshotResource) ModifyPlan(ctx context.Context, req resourc
 	}
 	var elems []attr.Value
 	if rp.Take {
-		warnStop()
+		takeWarnings(gens)
 		elems = append(elems, newGenerationObject(plan.Trigger))
 		plan.LatestSnapshotID = types.StringUnknown()
 	}
@@ -291,6 +301,56 @@ func (r *kcpsVolumeSnapshotResource) checkVolumeAtPlan(ctx context.Context, plan
 	}
 	return "The VM will be stopped",
 		fmt.Sprintf("VM %s (%s) is %s: the new generation stops it, takes the snapshot and starts it again.", vol.VMName, vol.VirtualMachineID, vol.VMState)
+}
+
+// adoptionBasis is what TakeSnapshot is told of the generations in state:
+// their ids, and when the newest was created.
+func adoptionBasis(gens []kcpsGeneration) (known map[string]bool, newest time.Time) {
+	known = map[string]bool{}
+	for _, g := range gens {
+		known[g.ID] = true
+		if t, err := time.Parse(time.RFC3339, g.Created); err == nil && t.After(newest) {
+			newest = t
+		}
+	}
+	return known, newest
+}
+
+// adoptionAtPlan tells, from the shared snapshot listing, whether the
+// planned generation will be an interrupted run's snapshot, adopted by
+// the apply (kcps.Adoptable, as TakeSnapshot decides), and returns what
+// the plan says of it.
+func (r *kcpsVolumeSnapshotResource) adoptionAtPlan(ctx context.Context, volumeID string, gens []kcpsGeneration, diags *diag.Diagnostics) (string, bool) {
+	if volumeID == "" {
+		return "", false
+	}
+	acct := r.data.kcpsAccount()
+	if acct.err != nil {
+		return "", false // reported by checkVolumeAtPlan
+	}
+	all, err := acct.Snapshots(r.data.LogContext(ctx))
+	if err != nil {
+		diags.AddError("Cannot list KCPS snapshots", err.Error())
+		return "", false
+	}
+	known, adoptAfter := adoptionBasis(gens)
+	s, ok := kcps.Adoptable(all, volumeID, known, adoptAfter)
+	if !ok {
+		return "", false
+	}
+	how := fmt.Sprintf("was taken after the newest generation (%s)", s.State)
+	caveat := ""
+	if s.InProgress() {
+		how = fmt.Sprintf("is still being taken (%s)", s.State)
+		if adoptAfter.IsZero() {
+			caveat = " Should it finish before this apply runs, a new snapshot is taken instead, with vm_power applied."
+		}
+	}
+	return fmt.Sprintf("Snapshot %s (%s) of volume %s, created %s, is a manual snapshot not among this resource's generations "+
+		"that %s: what an apply interrupted while taking a snapshot leaves behind. This apply adopts it as the new generation "+
+		"instead of taking another, so the VM is not stopped or started.%s If it is someone's own snapshot, know that as a "+
+		"generation it will be pruned in its turn.",
+		s.ID, s.Name, volumeID, s.Created.UTC().Format(time.RFC3339), how, caveat), true
 }
 
 func describeGens(gs []kcpsGeneration) string {
@@ -389,14 +449,7 @@ func (r *kcpsVolumeSnapshotResource) Update(ctx context.Context, req resource.Up
 
 	var result []kcpsGeneration
 	if rp.Take {
-		known := map[string]bool{}
-		var newest time.Time
-		for _, g := range gens {
-			known[g.ID] = true
-			if t, err := time.Parse(time.RFC3339, g.Created); err == nil && t.After(newest) {
-				newest = t
-			}
-		}
+		known, newest := adoptionBasis(gens)
 		res, err := client.TakeSnapshot(ctx, kcps.TakeOptions{VolumeID: plan.VolumeID.ValueString(),
 			VMPower: kcps.VMPower(plan.VMPower.ValueString()), Known: known, AdoptAfter: newest, Logf: kcpsLogf(ctx)})
 		if err != nil {
