@@ -129,14 +129,8 @@ func (k *KCPS) Check(ctx context.Context, r *Run) (time.Time, error) {
 		}
 	}
 	r.Rec.Check("one zone", true, "every snapshot and the network are in zone "+k.zone)
-	vms, err := k.Client.ListVirtualMachines(ctx, kcps.VMFilter{Name: k.Name})
-	if err != nil {
+	if err := k.checkNameFree(ctx); err != nil {
 		return time.Time{}, err
-	}
-	for _, v := range vms {
-		if v.Name == k.Name && v.State != "Destroyed" && v.State != "Expunging" {
-			return time.Time{}, fmt.Errorf("a VM named %q already exists (%s, %s): the restore deploys a new VM under that name", k.Name, v.ID, v.State)
-		}
 	}
 	oldest := k.root.Created
 	for _, s := range k.data {
@@ -145,6 +139,71 @@ func (k *KCPS) Check(ctx context.Context, r *Run) (time.Time, error) {
 		}
 	}
 	return oldest, nil
+}
+
+// checkNameFree refuses a restore when what it would create already
+// exists under its names: a VM named kcps.name, the template and data
+// volumes named after it. Those are what a restore leaves when the apply
+// is killed before Terraform saved its state (kill -9, a crash): nothing
+// then tracks them, and the refusal lists them for removal.
+func (k *KCPS) checkNameFree(ctx context.Context) error {
+	vms, err := k.Client.ListVirtualMachines(ctx, kcps.VMFilter{Name: k.Name})
+	if err != nil {
+		return err
+	}
+	var found []string
+	vmFound := ""
+	for _, v := range vms {
+		if v.Name == k.Name && v.State != "Destroyed" && v.State != "Expunging" {
+			vmFound = fmt.Sprintf("%s, %s", v.ID, v.State)
+			found = append(found, fmt.Sprintf("VM %s (%s)", v.Name, vmFound))
+		}
+	}
+	ts, err := k.Client.ListTemplates(ctx, "")
+	if err != nil {
+		return err
+	}
+	for _, t := range ts {
+		if t.Name == k.templateName() {
+			found = append(found, fmt.Sprintf("template %s (%s)", t.Name, t.ID))
+		}
+	}
+	vols, err := k.Client.ListVolumes(ctx, kcps.VolumeFilter{})
+	if err != nil {
+		return err
+	}
+	for _, v := range vols {
+		if k.isDataVolumeName(v.Name) {
+			found = append(found, fmt.Sprintf("volume %s (%s)", v.Name, v.ID))
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	lead := fmt.Sprintf("objects named as this restore's already exist: %s", strings.Join(found, ", "))
+	if vmFound != "" {
+		lead = fmt.Sprintf("a VM named %q already exists (%s): the restore deploys a new VM under that name. Found: %s",
+			k.Name, vmFound, strings.Join(found, ", "))
+	}
+	return fmt.Errorf("%s. If an interrupted restore left them (an apply killed before Terraform saved its state), import them "+
+		"into this resource (terraform import <address> %s), and the next apply removes them and restores again; or delete them "+
+		"(destroyVirtualMachine with expunge, deleteVolume, deleteTemplate) and apply again. Otherwise restore under another kcps.name",
+		lead, k.Kind()+":"+k.Identity())
+}
+
+// isDataVolumeName reports a name of volumeName's form, whatever the
+// number (an earlier restore may have had more data snapshots).
+func (k *KCPS) isDataVolumeName(name string) bool {
+	n, ok := strings.CutPrefix(name, k.Name+"-restore-data")
+	if !ok || n == "" {
+		return false
+	}
+	for _, c := range n {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (k *KCPS) networkZone(ctx context.Context) (string, error) {

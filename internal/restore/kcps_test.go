@@ -234,3 +234,61 @@ func TestKCPSAmbiguousDeployIsAdoptedAndRemoved(t *testing.T) {
 		t.Fatalf("the adopted VM was not destroyed (%d)", s.Calls("destroyVirtualMachine"))
 	}
 }
+
+// A restore whose apply was killed before Terraform saved its state leaves
+// a VM, template and volumes that nothing tracks. The next restore under
+// that name is refused before it creates anything, and the refusal lists
+// each leftover (a leftover template alone too, which would otherwise be
+// duplicated silently); once they are removed it goes through.
+func TestKCPSLeftoversOfAnUntrackedRestoreRefused(t *testing.T) {
+	ctx := context.Background()
+	s, c := kcpsFixture(t)
+	spec := Spec{Mode: ModeDrill, Hosts: hostsOf(&transport.Local{})}
+	first, err := Do(ctx, drillSource(c, snapData), spec)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, first.Report.JSON())
+	}
+	byType := map[string]Object{}
+	for _, o := range first.Created {
+		byType[o.Type] = o
+	}
+	tmpl, vm, vol := byType[ObjectTemplate], byType[ObjectVM], byType[ObjectVolume]
+	s.ResetCalls()
+
+	res, err := Do(ctx, drillSource(c, snapData), spec)
+	if err == nil || res.Began || len(res.Created) != 0 {
+		t.Fatalf("a restore over an untracked one was not refused before it began: %v %+v", err, res.Created)
+	}
+	for _, want := range []string{`a VM named "web01-drill" already exists`, vm.ID, tmpl.ID, "web01-drill-restore-root",
+		vol.ID, "web01-drill-restore-data1", "terraform import <address> kcps:web01-drill", "destroyVirtualMachine", "kcps.name"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal does not name %q:\n%v", want, err)
+		}
+	}
+	for _, cmd := range []string{"createTemplate", "deployValueVirtualMachine", "createVolume"} {
+		if n := s.Calls(cmd); n != 0 {
+			t.Errorf("the refused restore sent %s %d times", cmd, n)
+		}
+	}
+
+	// The VM and the volume removed by hand, the template forgotten.
+	if left, errs := RemoveKCPS(ctx, c, "", []Object{vm, vol}); len(left)+len(errs) > 0 {
+		t.Fatalf("remove: %v %v", left, errs)
+	}
+	_, err = Do(ctx, drillSource(c, snapData), spec)
+	if err == nil || !strings.Contains(err.Error(), "objects named as this restore's already exist: template web01-drill-restore-root ("+tmpl.ID+")") ||
+		strings.Contains(err.Error(), "volume ") {
+		t.Fatalf("a leftover template alone: err = %v", err)
+	}
+
+	if left, errs := RemoveKCPS(ctx, c, "", []Object{tmpl}); len(left)+len(errs) > 0 {
+		t.Fatalf("remove: %v %v", left, errs)
+	}
+	again, err := Do(ctx, drillSource(c, snapData), spec)
+	if err != nil {
+		t.Fatalf("after the cleanup: %v\n%s", err, again.Report.JSON())
+	}
+	if left, errs := RemoveKCPS(ctx, c, "", again.Created); len(left)+len(errs) > 0 {
+		t.Fatalf("remove: %v %v", left, errs)
+	}
+}
