@@ -14,7 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/backupctl/terraform-provider-backupctl/internal/kcps"
 	"github.com/backupctl/terraform-provider-backupctl/internal/restore"
 )
 
@@ -66,7 +65,7 @@ func (r *restoreResource) ImportState(ctx context.Context, req resource.ImportSt
 		if c == nil {
 			return
 		}
-		objs, zone, err := rfsAdoptKCPS(ctx, c, ident)
+		objs, zone, err := restore.FindKCPSLeftovers(ctx, c, ident)
 		if err != nil {
 			resp.Diagnostics.AddError("Import failed", err.Error())
 			return
@@ -91,42 +90,4 @@ func (r *restoreResource) ImportState(ctx context.Context, req resource.ImportSt
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, rfsPrivateKey, b)...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-}
-
-// rfsAdoptKCPS finds the objects a drill named name made.
-func rfsAdoptKCPS(ctx context.Context, c *kcps.Client, name string) ([]restore.Object, string, error) {
-	var objs []restore.Object
-	zone := ""
-	vms, err := c.ListVirtualMachines(ctx, kcps.VMFilter{Name: name})
-	if err != nil {
-		return nil, "", err
-	}
-	for _, v := range vms {
-		if v.Name == name && v.State != "Destroyed" {
-			objs = append(objs, restore.Object{Type: restore.ObjectVM, ID: v.ID, Name: v.Name})
-			zone = v.ZoneID
-		}
-	}
-	vols, err := c.ListVolumes(ctx, kcps.VolumeFilter{})
-	if err != nil {
-		return nil, "", err
-	}
-	for _, v := range vols {
-		if strings.HasPrefix(v.Name, name+"-restore-data") {
-			objs = append(objs, restore.Object{Type: restore.ObjectVolume, ID: v.ID, Name: v.Name})
-		}
-	}
-	ts, err := c.ListTemplates(ctx, "")
-	if err != nil {
-		return nil, "", err
-	}
-	for _, t := range ts {
-		if t.Name == name+"-restore-root" {
-			objs = append(objs, restore.Object{Type: restore.ObjectTemplate, ID: t.ID, Name: t.Name})
-			if zone == "" {
-				zone = t.ZoneID
-			}
-		}
-	}
-	return objs, zone, nil
 }

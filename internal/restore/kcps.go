@@ -147,38 +147,17 @@ func (k *KCPS) Check(ctx context.Context, r *Run) (time.Time, error) {
 // is killed before Terraform saved its state (kill -9, a crash): nothing
 // then tracks them, and the refusal lists them for removal.
 func (k *KCPS) checkNameFree(ctx context.Context) error {
-	vms, err := k.Client.ListVirtualMachines(ctx, kcps.VMFilter{Name: k.Name})
-	if err != nil {
+	objs, _, err := FindKCPSLeftovers(ctx, k.Client, k.Name)
+	if err != nil || len(objs) == 0 {
 		return err
 	}
-	var found []string
+	found := make([]string, len(objs))
 	vmFound := ""
-	for _, v := range vms {
-		if v.Name == k.Name && v.State != "Destroyed" && v.State != "Expunging" {
-			vmFound = fmt.Sprintf("%s, %s", v.ID, v.State)
-			found = append(found, fmt.Sprintf("VM %s (%s)", v.Name, vmFound))
+	for i, o := range objs {
+		found[i] = fmt.Sprintf("%s %s (%s)", o.Type, o.Name, o.ID)
+		if o.Type == ObjectVM {
+			vmFound = o.ID
 		}
-	}
-	ts, err := k.Client.ListTemplates(ctx, "")
-	if err != nil {
-		return err
-	}
-	for _, t := range ts {
-		if t.Name == k.templateName() {
-			found = append(found, fmt.Sprintf("template %s (%s)", t.Name, t.ID))
-		}
-	}
-	vols, err := k.Client.ListVolumes(ctx, kcps.VolumeFilter{})
-	if err != nil {
-		return err
-	}
-	for _, v := range vols {
-		if k.isDataVolumeName(v.Name) {
-			found = append(found, fmt.Sprintf("volume %s (%s)", v.Name, v.ID))
-		}
-	}
-	if len(found) == 0 {
-		return nil
 	}
 	lead := fmt.Sprintf("objects named as this restore's already exist: %s", strings.Join(found, ", "))
 	if vmFound != "" {
@@ -191,10 +170,51 @@ func (k *KCPS) checkNameFree(ctx context.Context) error {
 		lead, k.Kind()+":"+k.Identity())
 }
 
+// FindKCPSLeftovers lists what exists under the names a restore named name
+// gives: the VM (not destroyed), the volumes <name>-restore-data<N> and
+// the template <name>-restore-root; and the zone they are in. A restore
+// refuses to run over them; an import of kcps:<name> adopts them.
+func FindKCPSLeftovers(ctx context.Context, c *kcps.Client, name string) ([]Object, string, error) {
+	var objs []Object
+	zone := ""
+	vms, err := c.ListVirtualMachines(ctx, kcps.VMFilter{Name: name})
+	if err != nil {
+		return nil, "", err
+	}
+	for _, v := range vms {
+		if v.Name == name && v.State != "Destroyed" && v.State != "Expunging" {
+			objs = append(objs, Object{Type: ObjectVM, ID: v.ID, Name: v.Name})
+			zone = v.ZoneID
+		}
+	}
+	vols, err := c.ListVolumes(ctx, kcps.VolumeFilter{})
+	if err != nil {
+		return nil, "", err
+	}
+	for _, v := range vols {
+		if isDataVolumeName(name, v.Name) {
+			objs = append(objs, Object{Type: ObjectVolume, ID: v.ID, Name: v.Name})
+		}
+	}
+	ts, err := c.ListTemplates(ctx, "")
+	if err != nil {
+		return nil, "", err
+	}
+	for _, t := range ts {
+		if t.Name == templateName(name) {
+			objs = append(objs, Object{Type: ObjectTemplate, ID: t.ID, Name: t.Name})
+			if zone == "" {
+				zone = t.ZoneID
+			}
+		}
+	}
+	return objs, zone, nil
+}
+
 // isDataVolumeName reports a name of volumeName's form, whatever the
 // number (an earlier restore may have had more data snapshots).
-func (k *KCPS) isDataVolumeName(name string) bool {
-	n, ok := strings.CutPrefix(name, k.Name+"-restore-data")
+func isDataVolumeName(restoreName, name string) bool {
+	n, ok := strings.CutPrefix(name, restoreName+"-restore-data")
 	if !ok || n == "" {
 		return false
 	}
@@ -230,8 +250,10 @@ func (k *KCPS) networkZone(ctx context.Context) (string, error) {
 
 // Names of what a restore creates, derived from the VM's name so that an
 // ambiguous answer can be looked up.
-func (k *KCPS) templateName() string    { return k.Name + "-restore-root" }
+func (k *KCPS) templateName() string    { return templateName(k.Name) }
 func (k *KCPS) volumeName(i int) string { return fmt.Sprintf("%s-restore-data%d", k.Name, i+1) }
+
+func templateName(restoreName string) string { return restoreName + "-restore-root" }
 
 // Restore implements Source.
 func (k *KCPS) Restore(ctx context.Context, r *Run) error {
