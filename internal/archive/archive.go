@@ -200,6 +200,13 @@ type ExtractOptions struct {
 	// fails unless the process may chown). Owners are always restored when
 	// the extracting process (or the remote tar) runs as root, like GNU tar.
 	SameOwner bool
+	// CreatedTarget says that the caller has just made the target
+	// directory, empty and private (mode 0700), for this extraction, as
+	// Extract itself does with a target that does not exist: no other
+	// user can then put a symlink in it while it is filled. Once filled
+	// it gets the mode mkdir would have given it, unless the archive has
+	// a member for the target itself (".", whose mode it then gets).
+	CreatedTarget bool
 	// Secrets are masked in returned errors.
 	Secrets []string
 }

@@ -28,9 +28,13 @@ import (
 // A local target (no sudo) is written natively through os.Root, which also
 // refuses any path that resolves outside targetDir through symlinks already
 // there. A remote target gets the checked stream, re-written as a plain
-// tar, piped into "tar -xpf - -C targetDir" on that host; before that,
+// tar, piped into "tar -xpf -" run in targetDir on that host; before that,
 // every directory the archive writes into is resolved there (realpath) and
-// the extraction is refused if one leads outside targetDir.
+// the extraction is refused if one leads outside targetDir, and the tar is
+// run only if targetDir still resolves to the directory checked. A
+// targetDir that does not exist is created 0700 until it is filled (see
+// ExtractOptions.CreatedTarget). Left open: another user who may write in
+// an existing targetDir can still race the tar there.
 //
 // Owners are restored when running as root (locally, or the remote tar's
 // user) or with SameOwner: by user and group name when the target knows
@@ -87,10 +91,11 @@ func extract(ctx context.Context, src transport.Transport, archivePath string, d
 				return nil, err
 			}
 		}
-		if err := checkRemoteTarget(ctx, dst, targetDir, man, opts.Overwrite); err != nil {
+		tgt, err := checkRemoteTarget(ctx, dst, targetDir, man, opts.Overwrite)
+		if err != nil {
 			return nil, err
 		}
-		x = startRemoteExtractor(ctx, dst, targetDir, opts)
+		x = startRemoteExtractor(ctx, dst, targetDir, tgt, opts)
 	}
 	built, err := readMembers(ctx, src, archivePath, opts, man, x.add)
 	if err != nil {

@@ -21,11 +21,14 @@ type localExtractor struct {
 	root      *os.Root
 	overwrite bool
 	chown     bool
-	dirs      []dirMeta
-	made      map[string]bool
-	users     map[string]int
-	groups    map[string]int
-	buf       []byte
+	// fixMode: the caller made the target 0700 (CreatedTarget); without a
+	// member for it, it gets mkdir's mode when filled.
+	fixMode bool
+	dirs    []dirMeta
+	made    map[string]bool
+	users   map[string]int
+	groups  map[string]int
+	buf     []byte
 }
 
 type dirMeta struct {
@@ -46,6 +49,7 @@ func newLocalExtractor(dir string, opts ExtractOptions) (*localExtractor, error)
 	return &localExtractor{
 		root:      root,
 		overwrite: opts.Overwrite,
+		fixMode:   opts.CreatedTarget,
 		chown:     chownWanted(opts, os.Geteuid()),
 		made:      map[string]bool{".": true},
 		users:     map[string]int{},
@@ -73,6 +77,7 @@ func (x *localExtractor) add(name string, h *tar.Header, r io.Reader) error {
 
 func (x *localExtractor) write(name string, h *tar.Header, r io.Reader) error {
 	if name == "." {
+		x.fixMode = false
 		x.dirs = append(x.dirs, dirMeta{name, h})
 		return nil
 	}
@@ -213,7 +218,27 @@ func (x *localExtractor) finish() error {
 			return fmt.Errorf("%s: %w", d.name, err)
 		}
 	}
+	if x.fixMode {
+		return x.root.Chmod(".", 0o777&^umask())
+	}
 	return nil
+}
+
+// umask is this process's umask (from /proc/self/status: reading it with
+// syscall.Umask would change it for a moment, for every thread); 022
+// where it cannot be read.
+func umask() os.FileMode {
+	b, err := os.ReadFile("/proc/self/status")
+	if err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+				if n, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32); err == nil {
+					return os.FileMode(n) & 0o777
+				}
+			}
+		}
+	}
+	return 0o022
 }
 
 func (x *localExtractor) abort() { _ = x.root.Close() }

@@ -33,35 +33,78 @@ type remoteExtractor struct {
 
 var _ extractor = (*remoteExtractor)(nil)
 
-// remoteTarArgv is the extracting command: -p keeps modes; owners are
-// kept by GNU tar when it runs as root (or with --same-owner). --overwrite
-// is never given: GNU tar then unlinks an existing file before creating
-// it, so a symlink in the target is replaced, not written through.
-// (--keep-old-files is not used for !Overwrite either: it also skips the
-// metadata of existing directories; checkRemoteTarget refuses existing
-// files instead.)
-func remoteTarArgv(dir string, opts ExtractOptions) []string {
-	argv := []string{"tar", "-x", "-p", "-f", "-", "-C", dir}
+// remoteTarScript runs the extraction on the target host: it enters the
+// target with cd -P and checks that it is still the directory that
+// checkRemoteTarget resolved ($2), so that a parent replaced in between
+// by a symlink cannot send the files elsewhere; GNU tar then works
+// relative to that directory, whatever happens to its path. -p keeps
+// modes; owners are kept by GNU tar when it runs as root (or with
+// --same-owner). --overwrite is never given: GNU tar then unlinks an
+// existing file before creating it, so a symlink in the target is
+// replaced, not written through. (--keep-old-files is not used for
+// !Overwrite either: it also skips the metadata of existing directories;
+// checkRemoteTarget refuses existing files instead.) A target that
+// checkRemoteTarget created (private while it is filled) gets, when the
+// archive has no member for it, the mode mkdir would have given it
+// ($3 = 1): chmod's "=rwx" without a "who" leaves the umask's bits alone.
+const remoteTarScript = `cd -P -- "$1" || exit 3
+now=$(pwd -P)
+if [ "$now" != "$2" ]; then
+  printf 'now resolves to %s, not %s\n' "$now" "$2" >&2
+  exit 3
+fi
+fix=$3
+shift 3
+tar -x -p -f - "$@" || exit
+if [ "$fix" = 1 ]; then chmod =rwx . || exit; fi`
+
+// errTargetMoved: the exit status of remoteTarScript when the target is no
+// longer the directory that was checked.
+const errTargetMovedStatus = 3
+
+// remoteTarArgv is the extracting command for target dir, checked as
+// root (its resolved path); fixMode: see remoteTarScript.
+func remoteTarArgv(dir string, tgt checkedTarget, opts ExtractOptions) []string {
+	fix := "0"
+	if (tgt.created || opts.CreatedTarget) && !tgt.rootMember {
+		fix = "1"
+	}
+	argv := []string{"/bin/sh", "-c", remoteTarScript, "sh", dir, tgt.root, fix}
 	if opts.SameOwner {
 		argv = append(argv, "--same-owner")
 	}
 	return argv
 }
 
-func startRemoteExtractor(ctx context.Context, t transport.Transport, dir string, opts ExtractOptions) *remoteExtractor {
+func startRemoteExtractor(ctx context.Context, t transport.Transport, dir string, tgt checkedTarget, opts ExtractOptions) *remoteExtractor {
 	pr, pw := io.Pipe()
 	bw := bufio.NewWriterSize(pw, 256<<10)
 	x := &remoteExtractor{t: t, tw: tar.NewWriter(bw), bw: bw, pw: pw, done: make(chan error, 1), buf: make([]byte, 256<<10)}
-	argv := remoteTarArgv(dir, opts)
+	argv := remoteTarArgv(dir, tgt, opts)
 	go func() {
 		res, err := t.Run(ctx, transport.Command{Argv: argv, Stdin: pr})
 		if err == nil {
-			err = res.Err(t.Host(), argv)
+			err = remoteTarErr(t.Host(), dir, res, argv)
 		}
 		pr.CloseWithError(errSinkEnded)
 		x.done <- err
 	}()
 	return x
+}
+
+// remoteTarErr names what failed in remoteTarScript.
+func remoteTarErr(host, dir string, res transport.Result, argv []string) error {
+	if res.ExitStatus == 0 {
+		return nil
+	}
+	msg := strings.TrimSpace(string(res.Stderr))
+	if res.ExitStatus == errTargetMovedStatus {
+		return fmt.Errorf("%w: target %s on host %q was moved or replaced after it was checked (%s); nothing was extracted",
+			ErrUnsafe, dir, host, msg)
+	}
+	ee := res.Err(host, argv).(*transport.ExitError)
+	ee.Argv = append([]string{"tar"}, argv[7:]...)
+	return ee
 }
 
 func (x *remoteExtractor) add(name string, h *tar.Header, r io.Reader) error {
@@ -138,14 +181,37 @@ func targetDirs(m *Manifest) []string {
 	return out
 }
 
+// checkedTarget is what checkRemoteTarget found of the target.
+type checkedTarget struct {
+	root       string // the target's resolved path
+	created    bool   // the target did not exist: made private (0700) to be filled
+	rootMember bool   // the archive has a member for the target itself (".")
+}
+
+// checkRemoteTargetScript creates the target when missing (its parents
+// as mkdir -p does, the target itself 0700, so that no other user can
+// put a symlink in it while it is filled), prints whether it did, the
+// target's resolved path, and the resolved path of every directory read
+// from stdin (relative to the target).
+const checkRemoteTargetScript = `if [ -e "$1" ] || [ -L "$1" ]; then made=0; else
+  p=${1%/*}
+  mkdir -p -- "${p:-/}" && mkdir -m 700 -- "$1" || exit
+  made=1
+fi
+cd -P -- "$1" && printf '%s\0' "$made" && realpath -z -- . && xargs -0 -r realpath -z -m --`
+
 // checkRemoteTarget creates the target on t and resolves, there, every
 // directory the archive writes into: when a symlink already in the target
 // leads one of them outside it, the extraction is refused before anything
 // is written.
-func checkRemoteTarget(ctx context.Context, t transport.Transport, dir string, m *Manifest, overwrite bool) error {
+func checkRemoteTarget(ctx context.Context, t transport.Transport, dir string, m *Manifest, overwrite bool) (checkedTarget, error) {
+	var tgt checkedTarget
 	for _, e := range m.Entries {
 		if _, err := safeName(m.Info.File, e.Name); err != nil {
-			return err
+			return tgt, err
+		}
+		if path.Clean(e.Name) == "." {
+			tgt.rootMember = true
 		}
 	}
 	dirs := targetDirs(m)
@@ -154,32 +220,31 @@ func checkRemoteTarget(ctx context.Context, t transport.Transport, dir string, m
 		in.WriteString(d)
 		in.WriteByte(0)
 	}
-	script := `mkdir -p -- "$1" && cd -- "$1" && realpath -z -- . && xargs -0 -r realpath -z -m --`
 	var out bytes.Buffer
 	_, err := transport.RunOK(ctx, t, transport.Command{
-		Argv:   []string{"/bin/sh", "-c", script, "sh", dir},
+		Argv:   []string{"/bin/sh", "-c", checkRemoteTargetScript, "sh", dir},
 		Stdin:  &in,
 		Stdout: &out,
 	})
 	if err != nil {
-		return fmt.Errorf("checking target %s: %w", dir, err)
+		return tgt, fmt.Errorf("checking target %s: %w", dir, err)
 	}
 	got := strings.Split(strings.TrimSuffix(out.String(), "\x00"), "\x00")
-	if len(got) != len(dirs)+1 {
-		return fmt.Errorf("checking target %s on host %q: realpath returned %d paths for %d", dir, t.Host(), len(got), len(dirs)+1)
+	if len(got) != len(dirs)+2 {
+		return tgt, fmt.Errorf("checking target %s on host %q: realpath returned %d paths for %d", dir, t.Host(), len(got)-1, len(dirs)+1)
 	}
-	root := got[0]
+	tgt.created, tgt.root = got[0] == "1", got[1]
 	for i, d := range dirs {
-		r := got[i+1]
-		if root != "/" && r != root && !strings.HasPrefix(r, root+"/") {
-			return fmt.Errorf("%w: target %s on host %q: %s resolves to %s, outside the target (a symlink is in the way)",
+		r := got[i+2]
+		if tgt.root != "/" && r != tgt.root && !strings.HasPrefix(r, tgt.root+"/") {
+			return tgt, fmt.Errorf("%w: target %s on host %q: %s resolves to %s, outside the target (a symlink is in the way)",
 				ErrUnsafe, dir, t.Host(), d, r)
 		}
 	}
 	if overwrite {
-		return nil
+		return tgt, nil
 	}
-	return checkNoFiles(ctx, t, dir, m)
+	return tgt, checkNoFiles(ctx, t, dir, m)
 }
 
 // checkNoFiles refuses an extraction without overwrite when a

@@ -234,3 +234,148 @@ func corruptByte(t *testing.T, p string) {
 		t.Fatal(err)
 	}
 }
+
+// extractChecked runs the remote extraction's second half, after
+// checkRemoteTarget, as Extract does.
+func extractChecked(ctx context.Context, src transport.Transport, arch string, man *Manifest, dst transport.Transport, target string, tgt checkedTarget, opts ExtractOptions) error {
+	x := startRemoteExtractor(ctx, dst, target, tgt, opts)
+	if _, err := readMembers(ctx, src, arch, opts, man, x.add); err != nil {
+		x.abort()
+		return err
+	}
+	return x.finish()
+}
+
+// A target moved away after it was checked, a symlink to elsewhere put
+// in its place, gets nothing: the extraction is refused, nothing is
+// written where the symlink leads.
+func TestRemoteExtractRefusesTargetReplacedAfterCheck(t *testing.T) {
+	_, src, dst := sshPair(t)
+	tree, _ := srcTree(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	arch := filepath.Join(dir, "a.tar.gz")
+	if _, err := Create(ctx, src, src, arch, CreateOptions{Paths: []string{tree}}); err != nil {
+		t.Fatal(err)
+	}
+	man, err := ReadManifest(ctx, src, arch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, elsewhere := filepath.Join(dir, "target"), filepath.Join(dir, "elsewhere")
+	for _, d := range []string{target, elsewhere} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tgt, err := checkRemoteTarget(ctx, dst, target, man, false)
+	if err != nil || tgt.created {
+		t.Fatalf("check: %+v %v", tgt, err)
+	}
+	if err := os.Rename(target, target+".old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, target); err != nil {
+		t.Fatal(err)
+	}
+	err = extractChecked(ctx, src, arch, man, dst, target, tgt, ExtractOptions{})
+	if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "moved or replaced after it was checked") ||
+		!strings.Contains(err.Error(), "now resolves to "+elsewhere) {
+		t.Fatalf("extraction into a replaced target: %v", err)
+	}
+	for _, d := range []string{elsewhere, target + ".old"} {
+		if ents, _ := os.ReadDir(d); len(ents) != 0 {
+			t.Errorf("%s holds %d entries", d, len(ents))
+		}
+	}
+}
+
+// A target that does not exist is made private (0700) before anything is
+// written into it, and gets mkdir's mode once filled, or, when the
+// archive has a member for it, that member's mode.
+func TestRemoteExtractFreshTargetPrivateWhileFilled(t *testing.T) {
+	_, src, dst := sshPair(t)
+	tree, _ := srcTree(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	arch := filepath.Join(dir, "a.tar.gz")
+	if _, err := Create(ctx, src, src, arch, CreateOptions{Paths: []string{tree}}); err != nil {
+		t.Fatal(err)
+	}
+	man, err := ReadManifest(ctx, src, arch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// mkdir's mode on that host, for this user
+	ref := filepath.Join(dir, "ref")
+	if _, err := transport.RunOK(ctx, dst, transport.Command{Argv: []string{"mkdir", ref}}); err != nil {
+		t.Fatal(err)
+	}
+	mkdirMode := modeOf(t, ref)
+	target := filepath.Join(dir, "new", "target")
+	tgt, err := checkRemoteTarget(ctx, dst, target, man, false)
+	if err != nil || !tgt.created || tgt.rootMember || tgt.root != target {
+		t.Fatalf("check: %+v %v", tgt, err)
+	}
+	if m := modeOf(t, target); m != 0o700 {
+		t.Fatalf("target made %v before extraction, want 0700", m)
+	}
+	if m := modeOf(t, filepath.Dir(target)); m != mkdirMode {
+		t.Errorf("its parent made %v, want %v", m, mkdirMode)
+	}
+	if err := extractChecked(ctx, src, arch, man, dst, target, tgt, ExtractOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if m := modeOf(t, target); m != mkdirMode {
+		t.Errorf("target %v once filled, want mkdir's %v", m, mkdirMode)
+	}
+	// An archive with a member for its root ("./", GNU tar -C dir .).
+	if err := os.Chmod(tree, 0o751); err != nil {
+		t.Fatal(err)
+	}
+	gnu := filepath.Join(dir, "gnu.tar.gz")
+	run(t, "tar", "-C", tree, "-czf", gnu, ".")
+	target2 := filepath.Join(dir, "new", "target2")
+	if _, err := Extract(ctx, src, gnu, dst, target2, ExtractOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if m := modeOf(t, target2); m != 0o751 {
+		t.Errorf("target %v, want the archive's 0751", m)
+	}
+	// A target the caller made private (CreatedTarget) is given mkdir's mode too.
+	target3 := filepath.Join(dir, "new", "target3")
+	if err := os.Mkdir(target3, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Extract(ctx, src, arch, dst, target3, ExtractOptions{CreatedTarget: true}); err != nil {
+		t.Fatal(err)
+	}
+	if m := modeOf(t, target3); m != mkdirMode {
+		t.Errorf("target made by the caller: %v once filled, want %v", m, mkdirMode)
+	}
+}
+
+func modeOf(t *testing.T, p string) os.FileMode {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Mode().Perm()
+}
+
+// The remote tar's failure is reported as tar's, not as the script's.
+func TestRemoteTarErr(t *testing.T) {
+	argv := remoteTarArgv("/srv/t", checkedTarget{root: "/srv/t"}, ExtractOptions{SameOwner: true})
+	err := remoteTarErr("box", "/srv/t", transport.Result{ExitStatus: 2, Stderr: []byte("tar: a: Cannot open: Permission denied\n")}, argv)
+	if err == nil || err.Error() != `host "box": tar exited with status 2: tar: a: Cannot open: Permission denied` {
+		t.Errorf("tar failure: %v", err)
+	}
+	var ee *transport.ExitError
+	if !errors.As(err, &ee) || strings.Join(ee.Argv, " ") != "tar --same-owner" {
+		t.Errorf("tar failure: %#v", err)
+	}
+	if err := remoteTarErr("box", "/srv/t", transport.Result{}, argv); err != nil {
+		t.Errorf("success: %v", err)
+	}
+}

@@ -92,6 +92,11 @@ type targetState struct {
 	Has map[string]bool
 }
 
+// createTargetScript makes the missing target of a drill: its parents as
+// mkdir -p does, the target itself empty and 0700.
+const createTargetScript = `p=${1%/*}
+mkdir -p -- "${p:-/}" && mkdir -m 700 -- "$1"`
+
 const inspectScript = `t=$1; shift
 printf 'uid=%s\0' "$(id -u)"
 if [ ! -e "$t" ] && [ ! -L "$t" ]; then
@@ -353,7 +358,7 @@ func (a *Archive) Restore(ctx context.Context, r *Run) error {
 	if r.Mode == ModeInPlace {
 		err := commandList{Label: "stop", Cmds: stop}.run(ctx, r.Rec, r.Hosts, to, env)
 		if err == nil {
-			err = a.extract(ctx, r, from, to)
+			err = a.extract(ctx, r, from, to, false)
 		}
 		// Services stopped for the restore come back, whatever happened.
 		fctx, cancel := finalContext(ctx)
@@ -367,7 +372,10 @@ func (a *Archive) Restore(ctx context.Context, r *Run) error {
 	}
 	if a.target.Missing {
 		err := r.Rec.Step("create target directory", a.TargetHost, func() (string, error) {
-			_, err := transport.RunOK(ctx, to, transport.Command{Argv: []string{"mkdir", "-p", "--", a.TargetPath}})
+			// Private (0700) until filled, so that no other user can put
+			// a symlink in it meanwhile: Extract gives it mkdir's mode
+			// when done (CreatedTarget).
+			_, err := transport.RunOK(ctx, to, transport.Command{Argv: []string{"/bin/sh", "-c", createTargetScript, "sh", a.TargetPath}})
 			return a.TargetPath, err
 		})
 		if err != nil {
@@ -381,12 +389,14 @@ func (a *Archive) Restore(ctx context.Context, r *Run) error {
 			}
 		}
 	}
-	return a.extract(ctx, r, from, to)
+	return a.extract(ctx, r, from, to, a.target.Missing)
 }
 
-func (a *Archive) extract(ctx context.Context, r *Run, from, to transport.Transport) error {
+// extract writes the archive into the target; created: the drill has
+// just made the target (createTargetScript).
+func (a *Archive) extract(ctx context.Context, r *Run, from, to transport.Transport, created bool) error {
 	err := r.Rec.Step("extract", a.TargetHost, func() (string, error) {
-		m, err := archive.Extract(ctx, from, a.file, to, a.TargetPath, archive.ExtractOptions{Overwrite: a.Overwrite})
+		m, err := archive.Extract(ctx, from, a.file, to, a.TargetPath, archive.ExtractOptions{Overwrite: a.Overwrite, CreatedTarget: created})
 		if err != nil {
 			return "", err
 		}

@@ -49,6 +49,15 @@ func TestArchiveDrillRestoresChecksAndRollsBack(t *testing.T) {
 	if fi.Mode()&os.ModeSetuid == 0 || fi.Mode().Perm() != 0o755 {
 		t.Errorf("run.sh mode %v", fi.Mode())
 	}
+	// The target, private (0700) while it was filled, has the mode mkdir
+	// gives a directory here.
+	ref := filepath.Join(dir, "ref")
+	if err := os.Mkdir(ref, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := modeOf(t, target), modeOf(t, ref); got != want {
+		t.Errorf("target mode %v, want %v (mkdir's)", got, want)
+	}
 	// "drills" did not exist: it is the object a destroy removes.
 	if len(res.Created) != 1 || res.Created[0].ID != filepath.Join(dir, "drills") || len(seen) != 1 {
 		t.Fatalf("created %+v (seen %+v)", res.Created, seen)
@@ -399,4 +408,13 @@ func TestArchiveInPlaceStartRunsAfterCancel(t *testing.T) {
 	if ents, _ := os.ReadDir(live); len(ents) != 0 {
 		t.Fatalf("extracted after a failed stop: %v", ents)
 	}
+}
+
+func modeOf(t *testing.T, p string) os.FileMode {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Mode().Perm()
 }

@@ -45,6 +45,14 @@ func TestArchiveDrillOverSSH(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("restored: %v %v", fi, err)
 	}
+	// Private (0700) while it was filled, then mkdir's mode, as here.
+	ref := filepath.Join(dir, "ref")
+	if err := os.Mkdir(ref, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := modeOf(t, target), modeOf(t, ref); got != want {
+		t.Errorf("target mode %v, want %v (mkdir's)", got, want)
+	}
 	left, err := RemovePaths(ctx, hostsOf(local, box), res.Created)
 	if err != nil || len(left) > 0 || exists(filepath.Join(dir, "remote")) {
 		t.Fatalf("cleanup: %v %v", left, err)
