@@ -246,15 +246,15 @@ func extractChecked(ctx context.Context, src transport.Transport, arch string, m
 	return x.finish()
 }
 
-// A target moved away after it was checked, a symlink to elsewhere put
-// in its place, gets nothing: the extraction is refused, nothing is
-// written where the symlink leads.
-func TestRemoteExtractRefusesTargetReplacedAfterCheck(t *testing.T) {
-	_, src, dst := sshPair(t)
-	tree, _ := srcTree(t)
+// remoteArchive: two SSH "hosts", a source tree, and an archive of it
+// (with its manifest) in a fresh directory.
+func remoteArchive(t *testing.T) (src, dst *transport.SSH, tree, dir, arch string, man *Manifest) {
+	t.Helper()
+	_, src, dst = sshPair(t)
+	tree, _ = srcTree(t)
+	dir = t.TempDir()
+	arch = filepath.Join(dir, "a.tar.gz")
 	ctx := context.Background()
-	dir := t.TempDir()
-	arch := filepath.Join(dir, "a.tar.gz")
 	if _, err := Create(ctx, src, src, arch, CreateOptions{Paths: []string{tree}}); err != nil {
 		t.Fatal(err)
 	}
@@ -262,6 +262,15 @@ func TestRemoteExtractRefusesTargetReplacedAfterCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return src, dst, tree, dir, arch, man
+}
+
+// A target moved away after it was checked, a symlink to elsewhere put
+// in its place, gets nothing: the extraction is refused, nothing is
+// written where the symlink leads.
+func TestRemoteExtractRefusesTargetReplacedAfterCheck(t *testing.T) {
+	src, dst, _, dir, arch, man := remoteArchive(t)
+	ctx := context.Background()
 	target, elsewhere := filepath.Join(dir, "target"), filepath.Join(dir, "elsewhere")
 	for _, d := range []string{target, elsewhere} {
 		if err := os.Mkdir(d, 0o755); err != nil {
@@ -294,18 +303,8 @@ func TestRemoteExtractRefusesTargetReplacedAfterCheck(t *testing.T) {
 // written into it, and gets mkdir's mode once filled, or, when the
 // archive has a member for it, that member's mode.
 func TestRemoteExtractFreshTargetPrivateWhileFilled(t *testing.T) {
-	_, src, dst := sshPair(t)
-	tree, _ := srcTree(t)
+	src, dst, tree, dir, arch, man := remoteArchive(t)
 	ctx := context.Background()
-	dir := t.TempDir()
-	arch := filepath.Join(dir, "a.tar.gz")
-	if _, err := Create(ctx, src, src, arch, CreateOptions{Paths: []string{tree}}); err != nil {
-		t.Fatal(err)
-	}
-	man, err := ReadManifest(ctx, src, arch)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// mkdir's mode on that host, for this user
 	ref := filepath.Join(dir, "ref")
 	if _, err := transport.RunOK(ctx, dst, transport.Command{Argv: []string{"mkdir", ref}}); err != nil {
