@@ -58,22 +58,26 @@ shift 3
 tar -x -p -f - "$@" || exit
 if [ "$fix" = 1 ]; then chmod =rwx . || exit; fi`
 
-// errTargetMoved: the exit status of remoteTarScript when the target is no
-// longer the directory that was checked.
+// errTargetMovedStatus is remoteTarScript's exit status when the target
+// is no longer the directory that was checked (GNU tar's own are 0-2).
 const errTargetMovedStatus = 3
 
-// remoteTarArgv is the extracting command for target dir, checked as
-// root (its resolved path); fixMode: see remoteTarScript.
+// remoteTarArgv is the extracting command for target dir, as checked
+// (tgt): remoteTarScript with tar's own options after its three arguments.
 func remoteTarArgv(dir string, tgt checkedTarget, opts ExtractOptions) []string {
 	fix := "0"
 	if (tgt.created || opts.CreatedTarget) && !tgt.rootMember {
 		fix = "1"
 	}
-	argv := []string{"/bin/sh", "-c", remoteTarScript, "sh", dir, tgt.root, fix}
+	return append([]string{"/bin/sh", "-c", remoteTarScript, "sh", dir, tgt.root, fix}, tarOptions(opts)...)
+}
+
+// tarOptions are the options given to the remote tar besides -x -p -f -.
+func tarOptions(opts ExtractOptions) []string {
 	if opts.SameOwner {
-		argv = append(argv, "--same-owner")
+		return []string{"--same-owner"}
 	}
-	return argv
+	return nil
 }
 
 func startRemoteExtractor(ctx context.Context, t transport.Transport, dir string, tgt checkedTarget, opts ExtractOptions) *remoteExtractor {
@@ -84,7 +88,7 @@ func startRemoteExtractor(ctx context.Context, t transport.Transport, dir string
 	go func() {
 		res, err := t.Run(ctx, transport.Command{Argv: argv, Stdin: pr})
 		if err == nil {
-			err = remoteTarErr(t.Host(), dir, res, argv)
+			err = remoteTarErr(t.Host(), dir, res, opts)
 		}
 		pr.CloseWithError(errSinkEnded)
 		x.done <- err
@@ -92,8 +96,9 @@ func startRemoteExtractor(ctx context.Context, t transport.Transport, dir string
 	return x
 }
 
-// remoteTarErr names what failed in remoteTarScript.
-func remoteTarErr(host, dir string, res transport.Result, argv []string) error {
+// remoteTarErr names what failed in remoteTarScript: the target check,
+// or tar (reported as tar's, not as the script's).
+func remoteTarErr(host, dir string, res transport.Result, opts ExtractOptions) error {
 	if res.ExitStatus == 0 {
 		return nil
 	}
@@ -102,9 +107,7 @@ func remoteTarErr(host, dir string, res transport.Result, argv []string) error {
 		return fmt.Errorf("%w: target %s on host %q was moved or replaced after it was checked (%s); nothing was extracted",
 			ErrUnsafe, dir, host, msg)
 	}
-	ee := res.Err(host, argv).(*transport.ExitError)
-	ee.Argv = append([]string{"tar"}, argv[7:]...)
-	return ee
+	return res.Err(host, append([]string{"tar", "-x", "-p", "-f", "-"}, tarOptions(opts)...))
 }
 
 func (x *remoteExtractor) add(name string, h *tar.Header, r io.Reader) error {
@@ -188,17 +191,31 @@ type checkedTarget struct {
 	rootMember bool   // the archive has a member for the target itself (".")
 }
 
-// checkRemoteTargetScript creates the target when missing (its parents
-// as mkdir -p does, the target itself 0700, so that no other user can
-// put a symlink in it while it is filled), prints whether it did, the
-// target's resolved path, and the resolved path of every directory read
-// from stdin (relative to the target).
+// checkRemoteTargetScript creates the target when missing (as
+// makeTargetScript does), prints whether it did, the target's resolved
+// path, and the resolved path of every directory read from stdin
+// (relative to the target).
 const checkRemoteTargetScript = `if [ -e "$1" ] || [ -L "$1" ]; then made=0; else
-  p=${1%/*}
-  mkdir -p -- "${p:-/}" && mkdir -m 700 -- "$1" || exit
+  ` + makeTargetScript + ` || exit
   made=1
 fi
 cd -P -- "$1" && printf '%s\0' "$made" && realpath -z -- . && xargs -0 -r realpath -z -m --`
+
+// makeTargetScript makes the missing directory $1: its parents as mkdir -p
+// does, $1 itself empty and 0700, so that no other user can put a symlink
+// in it while it is filled.
+const makeTargetScript = `p=${1%/*}; mkdir -p -- "${p:-/}" && mkdir -m 700 -- "$1"`
+
+// MakeTarget makes the missing target directory dir on t as Extract
+// does: private (0700) until an Extract with CreatedTarget has filled it.
+// It fails when dir exists.
+func MakeTarget(ctx context.Context, t transport.Transport, dir string) error {
+	if err := checkAbs("target directory", dir); err != nil {
+		return err
+	}
+	_, err := transport.RunOK(ctx, t, transport.Command{Argv: []string{"/bin/sh", "-c", makeTargetScript, "sh", cleanAbs(dir)}})
+	return err
+}
 
 // checkRemoteTarget creates the target on t and resolves, there, every
 // directory the archive writes into: when a symlink already in the target

@@ -343,8 +343,14 @@ func TestRemoteExtractFreshTargetPrivateWhileFilled(t *testing.T) {
 	}
 	// A target the caller made private (CreatedTarget) is given mkdir's mode too.
 	target3 := filepath.Join(dir, "new", "target3")
-	if err := os.Mkdir(target3, 0o700); err != nil {
+	if err := MakeTarget(ctx, dst, target3); err != nil {
 		t.Fatal(err)
+	}
+	if m := modeOf(t, target3); m != 0o700 {
+		t.Fatalf("MakeTarget made %v, want 0700", m)
+	}
+	if err := MakeTarget(ctx, dst, target3); err == nil {
+		t.Error("MakeTarget of an existing directory succeeded")
 	}
 	if _, err := Extract(ctx, src, arch, dst, target3, ExtractOptions{CreatedTarget: true}); err != nil {
 		t.Fatal(err)
@@ -365,16 +371,16 @@ func modeOf(t *testing.T, p string) os.FileMode {
 
 // The remote tar's failure is reported as tar's, not as the script's.
 func TestRemoteTarErr(t *testing.T) {
-	argv := remoteTarArgv("/srv/t", checkedTarget{root: "/srv/t"}, ExtractOptions{SameOwner: true})
-	err := remoteTarErr("box", "/srv/t", transport.Result{ExitStatus: 2, Stderr: []byte("tar: a: Cannot open: Permission denied\n")}, argv)
+	opts := ExtractOptions{SameOwner: true}
+	err := remoteTarErr("box", "/srv/t", transport.Result{ExitStatus: 2, Stderr: []byte("tar: a: Cannot open: Permission denied\n")}, opts)
 	if err == nil || err.Error() != `host "box": tar exited with status 2: tar: a: Cannot open: Permission denied` {
 		t.Errorf("tar failure: %v", err)
 	}
 	var ee *transport.ExitError
-	if !errors.As(err, &ee) || strings.Join(ee.Argv, " ") != "tar --same-owner" {
+	if !errors.As(err, &ee) || strings.Join(ee.Argv, " ") != "tar -x -p -f - --same-owner" {
 		t.Errorf("tar failure: %#v", err)
 	}
-	if err := remoteTarErr("box", "/srv/t", transport.Result{}, argv); err != nil {
+	if err := remoteTarErr("box", "/srv/t", transport.Result{}, opts); err != nil {
 		t.Errorf("success: %v", err)
 	}
 }

@@ -92,11 +92,6 @@ type targetState struct {
 	Has map[string]bool
 }
 
-// createTargetScript makes the missing target of a drill: its parents as
-// mkdir -p does, the target itself empty and 0700.
-const createTargetScript = `p=${1%/*}
-mkdir -p -- "${p:-/}" && mkdir -m 700 -- "$1"`
-
 const inspectScript = `t=$1; shift
 printf 'uid=%s\0' "$(id -u)"
 if [ ! -e "$t" ] && [ ! -L "$t" ]; then
@@ -375,8 +370,7 @@ func (a *Archive) Restore(ctx context.Context, r *Run) error {
 			// Private (0700) until filled, so that no other user can put
 			// a symlink in it meanwhile: Extract gives it mkdir's mode
 			// when done (CreatedTarget).
-			_, err := transport.RunOK(ctx, to, transport.Command{Argv: []string{"/bin/sh", "-c", createTargetScript, "sh", a.TargetPath}})
-			return a.TargetPath, err
+			return a.TargetPath, archive.MakeTarget(ctx, to, a.TargetPath)
 		})
 		if err != nil {
 			return err
@@ -393,7 +387,7 @@ func (a *Archive) Restore(ctx context.Context, r *Run) error {
 }
 
 // extract writes the archive into the target; created: the drill has
-// just made the target (createTargetScript).
+// just made the target (archive.MakeTarget).
 func (a *Archive) extract(ctx context.Context, r *Run, from, to transport.Transport, created bool) error {
 	err := r.Rec.Step("extract", a.TargetHost, func() (string, error) {
 		m, err := archive.Extract(ctx, from, a.file, to, a.TargetPath, archive.ExtractOptions{Overwrite: a.Overwrite, CreatedTarget: created})
