@@ -18,6 +18,8 @@ type Info struct {
 	Slices  []SliceRow
 	// Columns lists the header names seen per object type ("volume": [...]).
 	Columns map[string][]string
+
+	ix *infoIndex // see index.go
 }
 
 // ClassRow is a "class" row.
@@ -105,6 +107,7 @@ func ParseInfo(out []byte) (*Info, error) {
 	if !sawTable && strings.TrimSpace(string(out)) != "" {
 		return nil, fmt.Errorf("no sdxinfo table found in the output")
 	}
+	info.buildIndex()
 	return info, nil
 }
 
@@ -181,8 +184,8 @@ func (info *Info) HasProxyColumns() bool {
 
 // Volume finds a volume row by class and name.
 func (info *Info) Volume(class, name string) (VolumeRow, bool) {
-	for _, v := range info.Volumes {
-		if v.Name == name && (v.Class == "" || class == "" || v.Class == class) {
+	for i := range info.ix.rows(byVolumeName, len(info.Volumes), name) {
+		if v := info.Volumes[i]; v.Name == name && (v.Class == "" || class == "" || v.Class == class) {
 			return v, true
 		}
 	}
@@ -191,8 +194,8 @@ func (info *Info) Volume(class, name string) (VolumeRow, bool) {
 
 // Group finds a group row by class and name.
 func (info *Info) Group(class, name string) (GroupRow, bool) {
-	for _, g := range info.Groups {
-		if g.Name == name && (g.Class == "" || class == "" || g.Class == class) {
+	for i := range info.ix.rows(byGroupName, len(info.Groups), name) {
+		if g := info.Groups[i]; g.Name == name && (g.Class == "" || class == "" || g.Class == class) {
 			return g, true
 		}
 	}
@@ -202,8 +205,8 @@ func (info *Info) Group(class, name string) (GroupRow, bool) {
 // GroupVolumes returns the volumes of group g, sorted by name.
 func (info *Info) GroupVolumes(class, g string) []VolumeRow {
 	var out []VolumeRow
-	for _, v := range info.Volumes {
-		if v.Group == g && (v.Class == "" || class == "" || v.Class == class) {
+	for i := range info.ix.rows(byVolumeGroup, len(info.Volumes), g) {
+		if v := info.Volumes[i]; v.Group == g && (v.Class == "" || class == "" || v.Class == class) {
 			out = append(out, v)
 		}
 	}
@@ -214,8 +217,8 @@ func (info *Info) GroupVolumes(class, g string) []VolumeRow {
 // VolumeSlices returns the slices of volume vol, sorted by disk.
 func (info *Info) VolumeSlices(class, vol string) []SliceRow {
 	var out []SliceRow
-	for _, s := range info.Slices {
-		if s.Volume == vol && (s.Class == "" || class == "" || s.Class == class) {
+	for i := range info.ix.rows(bySliceVolume, len(info.Slices), vol) {
+		if s := info.Slices[i]; s.Volume == vol && (s.Class == "" || class == "" || s.Class == class) {
 			out = append(out, s)
 		}
 	}
