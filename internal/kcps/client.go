@@ -207,7 +207,7 @@ func maybeCarriedOut(err error) bool {
 	}
 	var ae *APIError
 	if errors.As(err, &ae) {
-		return ae.HTTPStatus >= 500
+		return ae.HTTPStatus >= 500 && !ae.Refusal()
 	}
 	return false
 }

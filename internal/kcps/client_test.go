@@ -3,7 +3,12 @@ package kcps
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -472,5 +477,47 @@ func TestRestoreCalls(t *testing.T) {
 	}
 	if _, ok := env.srv.VM(vm.ID); ok {
 		t.Fatal("VM left")
+	}
+}
+
+// CloudStack's refusals 531..537 come with a 5xx status but are definite:
+// a mutating call refused so is not "outcome unknown" (and is not
+// looked for and sent again), a list is not retried; 530 still is both.
+func TestRefusalsAreNeitherRetriedNorAmbiguous(t *testing.T) {
+	var calls atomic.Int64
+	code := 532
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		cmd := strings.ToLower(r.URL.Query().Get("command"))
+		w.WriteHeader(code)
+		fmt.Fprintf(w, `{"%sresponse":{"errorcode":%d,"cserrorcode":4370,"errortext":"Maximum number of resources of type 'snapshot' for account name=demo has been exceeded."}}`, cmd, code)
+	}))
+	defer srv.Close()
+	c, err := New(Config{Endpoint: srv.URL, APIKey: "k", SecretKey: "s", Clock: newFakeClock(), Rand: func() float64 { return 0.5 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	_, err = c.Call(ctx, "createSnapshot", url.Values{"volumeid": {"v"}}, Unsafe)
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.ErrorCode != 532 || IsAmbiguous(err) || !ae.Refusal() || ae.Transient() {
+		t.Fatalf("createSnapshot refused with 532: %v (ambiguous %v)", err, IsAmbiguous(err))
+	}
+	calls.Store(0)
+	if _, err := c.Call(ctx, "listSnapshots", nil, Safe); err == nil || calls.Load() != 1 {
+		t.Fatalf("listSnapshots refused with 532: sent %d times, err %v", calls.Load(), err)
+	}
+	calls.Store(0)
+	if _, err := c.TakeSnapshot(ctx, TakeOptions{VolumeID: "v"}); err == nil || calls.Load() != 1 {
+		t.Fatalf("TakeSnapshot: %d calls, err %v", calls.Load(), err)
+	}
+	code = 530
+	_, err = c.Call(ctx, "createSnapshot", url.Values{"volumeid": {"v"}}, Unsafe)
+	if !IsAmbiguous(err) {
+		t.Fatalf("530 on a mutating call must stay ambiguous: %v", err)
+	}
+	calls.Store(0)
+	if _, err := c.Call(ctx, "listSnapshots", nil, Safe); err == nil || calls.Load() < 2 {
+		t.Fatalf("530 on a list is retried: sent %d times", calls.Load())
 	}
 }

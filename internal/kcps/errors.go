@@ -53,10 +53,19 @@ func (e *APIError) Error() string {
 }
 
 // Transient reports whether the same request may succeed later: limit
-// exceeded (429) or a server-side failure (5xx).
+// exceeded (429) or a server-side failure (5xx) other than a refusal.
 func (e *APIError) Transient() bool {
-	return e.HTTPStatus == http.StatusTooManyRequests || e.HTTPStatus >= 500 ||
-		e.ErrorCode == CodeLimitExceeded
+	return e.HTTPStatus == http.StatusTooManyRequests || e.ErrorCode == CodeLimitExceeded ||
+		(e.HTTPStatus >= 500 && !e.Refusal())
+}
+
+// Refusal reports one of CloudStack's own answers 531..537 (account error,
+// resource limit, capacity, unavailable, allocation, in use, network rule
+// conflict): sent with a 5xx status, but a definite no. The request was
+// not carried out, and sending it again at once gets the same answer.
+// 530 (internal error) is not one: it may come after part of the work.
+func (e *APIError) Refusal() bool {
+	return e.ErrorCode >= CodeAccountError && e.ErrorCode <= CodeNetworkRuleConflict
 }
 
 // JobError is an asynchronous job that ended with jobstatus 2.
@@ -72,8 +81,8 @@ func (e *JobError) Error() string {
 }
 
 // AmbiguousError wraps the failure of a non-idempotent call whose fate is
-// unknown: the connection dropped, or the server failed with 5xx after the
-// request reached it. The object may or may not have been created; the
+// unknown: the connection dropped, or the server failed with 5xx (not a
+// Refusal) after the request reached it. The object may or may not have been created; the
 // caller must look before sending the call again.
 type AmbiguousError struct {
 	Command string
