@@ -471,9 +471,19 @@ func (r *gdsProxyPairResource) Create(ctx context.Context, req resource.CreateRe
 	m.ID = types.StringValue(pairID(m.Host.ValueString(), m.Class.ValueString(), m.Proxy.ValueString()))
 	// A new resource always gets a snapshot of now, also when it adopts a
 	// pair already parted (for example by an earlier failed create).
-	if !r.apply(ctx, &m, true, nil, &resp.Diagnostics) || resp.Diagnostics.HasError() {
+	if !r.apply(ctx, &m, true, nil, &resp.Diagnostics) {
 		// Nothing is saved: the next apply reads the pair and converges.
 		return
+	}
+	if resp.Diagnostics.HasError() {
+		// Parted, but something around the Part failed (quiesce.after):
+		// the pair exists and holds this snapshot, so it goes in state,
+		// and Terraform marks it tainted, as for any create that failed
+		// half way.
+		resp.Diagnostics.AddError("GDS proxy pair "+m.ID.ValueString()+" was parted",
+			"The snapshot was taken (the pair is parted) before the error above, so the pair is recorded in state. Terraform marks it tainted: "+
+				"the next apply breaks it and joins and parts it again (a full copy and a fresh snapshot). "+
+				"To keep this snapshot instead, run terraform untaint on this resource once the error is dealt with.")
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

@@ -396,6 +396,38 @@ func TestAccGDSProxyPair_timeoutDuringCopy(t *testing.T) {
 	})
 }
 
+// A create that parted the pair and then failed (quiesce.after) keeps
+// the pair in state, tainted: the snapshot is not silently taken again by
+// a second create, destroy can Break it, and the next apply replaces it.
+func TestAccGDSProxyPair_createPartedThenAfterFails(t *testing.T) {
+	testAccPreCheck(t)
+	a := gdsAccLocal(t)
+	body := func(after string) string {
+		return "  class = \"Class1\"\n  master = \"Volume1\"\n  proxy = \"Volume2\"\n  all_nodes = true\n  state = \"parted\"\n" +
+			"  quiesce = {\n    after = [" + after + "]\n  }\n"
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		CheckDestroy:             func(*terraform.State) error { return checkCount(a, "Break", 2)(nil) },
+		Steps: []resource.TestStep{
+			{
+				Config:      a.config(body(`"false"`)),
+				ExpectError: regexp.MustCompile(`(?s)quiesce.*was parted.*tainted.*terraform untaint`),
+				Check:       resource.ComposeTestCheckFunc(checkCount(a, "Join", 1), checkCount(a, "Part", 1)),
+			},
+			{
+				Config: a.config(body(`"true"`)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(pairAddr, plancheck.ResourceActionReplace),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{attrIs("state", knownvalue.StringExact("parted"))},
+				Check: resource.ComposeTestCheckFunc(checkCount(a, "Break", 1), checkCount(a, "Join", 2), checkCount(a, "Part", 2),
+					checkCount(a, "Rejoin", 0)),
+			},
+		},
+	})
+}
+
 // countingFactories serve the provider like testProviderFactories and keep
 // the servers, to read how many calls the fast paths answered.
 func countingFactories() (map[string]func() (tfprotov6.ProviderServer, error), func() (upgrades, reads, validates, plans int64)) {
