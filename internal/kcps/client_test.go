@@ -1,6 +1,7 @@
 package kcps
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -262,6 +263,44 @@ func TestTakeSnapshotFailedJobRestartsVMAndCleansUp(t *testing.T) {
 	}
 	if ss := env.srv.Snapshots(kcpsemu.DemoVolWebData); len(ss) != 0 {
 		t.Fatalf("the failed snapshot must be cleaned up: %+v", ss)
+	}
+}
+
+// Cancelled (Ctrl-C, timeout) while the snapshot runs: the VM stopped for
+// it stays stopped, since starting it would make the snapshot fail
+// (seed 004); the error says so, and the next run adopts the snapshot.
+func TestTakeSnapshotCancelledLeavesVMStopped(t *testing.T) {
+	env := newEnv(t)
+	ctx, cancel := context.WithCancel(ctxT(t))
+	res, err := env.c.TakeSnapshot(ctx, TakeOptions{VolumeID: kcpsemu.DemoVolWebData, VMPower: StopStart,
+		OnStarted: func(string, string) { cancel() }})
+	var left *VMLeftStoppedError
+	if !errors.Is(err, context.Canceled) || !errors.As(err, &left) || !res.VMLeftStopped || res.VMRestarted {
+		t.Fatalf("want a cancelled run that leaves the VM stopped: %+v, %v", res, err)
+	}
+	if left.VMID != kcpsemu.DemoVMWeb || left.SnapshotID == "" || left.State != SnapshotCreating {
+		t.Fatalf("%+v", left)
+	}
+	if vm, _ := env.srv.VM(kcpsemu.DemoVMWeb); vm.State != "Stopped" || env.srv.Calls("startVirtualMachine") != 0 {
+		t.Fatalf("VM %s, %d starts", vm.State, env.srv.Calls("startVirtualMachine"))
+	}
+	res, err = env.c.TakeSnapshot(ctxT(t), TakeOptions{VolumeID: kcpsemu.DemoVolWebData, VMPower: StopStart})
+	if err != nil || !res.Adopted || res.Snapshot.ID != left.SnapshotID || res.Snapshot.State != SnapshotBackedUp {
+		t.Fatalf("the next run adopts %s: %+v, %v", left.SnapshotID, res, err)
+	}
+}
+
+// A VM that cannot be started again after the snapshot is an error of
+// the run, not a silent success.
+func TestTakeSnapshotRestartFailureReported(t *testing.T) {
+	env := newEnv(t)
+	env.srv.FailNext("startVirtualMachine", 50, kcpsemu.FaultError)
+	res, err := env.c.TakeSnapshot(ctxT(t), TakeOptions{VolumeID: kcpsemu.DemoVolWebData, VMPower: StopStart})
+	if err == nil || !strings.Contains(err.Error(), "starting VM "+kcpsemu.DemoVMWeb+" again after the snapshot") || res.VMRestarted {
+		t.Fatalf("want the failed restart reported: %+v, %v", res, err)
+	}
+	if res.Snapshot.State != SnapshotBackedUp {
+		t.Fatalf("the snapshot itself succeeded: %+v", res.Snapshot)
 	}
 }
 

@@ -47,6 +47,32 @@ type TakeResult struct {
 	// VMStopped / VMRestarted report what was done to the VM.
 	VMStopped   bool
 	VMRestarted bool
+	// VMLeftStopped: the VM was stopped for the snapshot and is left so,
+	// because TakeSnapshot returned (cancelled, timed out, or KCPS could
+	// not be asked) while the snapshot was, or may have been, still being
+	// taken. KCPS makes a snapshot fail when its VM starts.
+	VMLeftStopped bool
+}
+
+// VMLeftStoppedError says that a VM stopped for a snapshot was not started
+// again, and why (see TakeResult.VMLeftStopped).
+type VMLeftStoppedError struct {
+	VMID, VMName string
+	SnapshotID   string
+	// State is the snapshot's state when last seen ("" when it could not
+	// be read).
+	State string
+}
+
+func (e *VMLeftStoppedError) Error() string {
+	state := "in an unknown state (it could not be read)"
+	if e.State != "" {
+		state = "still " + e.State
+	}
+	return fmt.Sprintf("VM %s (%s) was left stopped: its snapshot %s is %s, and starting the VM makes a running snapshot fail. "+
+		"Start the VM yourself once the snapshot shows BackedUp (listSnapshots id=%s); the next apply adopts the snapshot and waits for it, "+
+		"but does not start the VM (it cannot tell it was running)",
+		e.VMID, e.VMName, e.SnapshotID, state, e.SnapshotID)
 }
 
 // ErrVMRunning is returned (wrapped) when vm_power is require_stopped and
@@ -62,6 +88,7 @@ const maxAmbiguousRounds = 6
 // ctx allows. It never sends createSnapshot twice without first checking
 // that the earlier attempt left nothing behind.
 func (c *Client) TakeSnapshot(ctx context.Context, o TakeOptions) (res TakeResult, err error) {
+	var taking string // the snapshot this run started, once known
 	logf := o.Logf
 	if logf == nil {
 		logf = func(string, ...any) {}
@@ -100,11 +127,12 @@ func (c *Client) TakeSnapshot(ctx context.Context, o TakeOptions) (res TakeResul
 
 	// 2. The VM.
 	if vol.VirtualMachineID != "" && vol.VMState != VMStopped {
-		vm, err := c.GetVirtualMachine(ctx, vol.VirtualMachineID)
-		if err != nil && !IsNotFound(err) {
-			return res, err
+		// (verr, not err: the deferred start below sets the result err.)
+		vm, verr := c.GetVirtualMachine(ctx, vol.VirtualMachineID)
+		if verr != nil && !IsNotFound(verr) {
+			return res, verr
 		}
-		if err == nil && vm.State != VMStopped {
+		if verr == nil && vm.State != VMStopped {
 			if o.VMPower != StopStart {
 				return res, fmt.Errorf("volume %s (%s) is attached to VM %s (%s), which is %s: %w; KCPS takes a volume snapshot only while the VM is stopped (stop it first, or set vm_power = \"stop_start\")",
 					vol.ID, vol.Name, vm.ID, vm.Name, vm.State, ErrVMRunning)
@@ -115,9 +143,19 @@ func (c *Client) TakeSnapshot(ctx context.Context, o TakeOptions) (res TakeResul
 			}
 			res.VMStopped = true
 			defer func() {
-				// Start it again whatever happened, even if ctx is done.
+				// Start it again whatever happened, even if ctx is done;
+				// but not while the snapshot may still be running, which
+				// starting the VM would make fail.
 				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Hour)
 				defer cancel()
+				if err != nil && taking != "" {
+					if running, state := c.snapshotRunning(sctx, taking); running {
+						logf("leaving VM %s (%s) stopped: snapshot %s is not finished", vm.ID, vm.Name, taking)
+						res.VMLeftStopped = true
+						err = errors.Join(err, &VMLeftStoppedError{VMID: vm.ID, VMName: vm.Name, SnapshotID: taking, State: state})
+						return
+					}
+				}
 				logf("starting VM %s (%s) again", vm.ID, vm.Name)
 				if serr := c.StartVirtualMachine(sctx, vm.ID); serr != nil {
 					err = errors.Join(err, fmt.Errorf("starting VM %s again after the snapshot: %w", vm.ID, serr))
@@ -162,6 +200,7 @@ func (c *Client) TakeSnapshot(ctx context.Context, o TakeOptions) (res TakeResul
 		}
 		if s, ok := newest(after, func(s Snapshot) bool { return !seen[s.ID] && isManual(s) }); ok {
 			logf("the snapshot was created after all: %s", s.ID)
+			taking = s.ID
 			if o.OnStarted != nil {
 				o.OnStarted(s.ID, "")
 			}
@@ -169,6 +208,7 @@ func (c *Client) TakeSnapshot(ctx context.Context, o TakeOptions) (res TakeResul
 			return res, c.cleanupFailed(ctx, res.Snapshot.ID, err)
 		}
 	}
+	taking = job.ID
 	if o.OnStarted != nil {
 		o.OnStarted(job.ID, job.JobID)
 	}
@@ -181,6 +221,22 @@ func (c *Client) TakeSnapshot(ctx context.Context, o TakeOptions) (res TakeResul
 		return res, c.cleanupFailed(ctx, job.ID, err)
 	}
 	return res, nil
+}
+
+// snapshotRunning reports whether snapshot id may still be being taken:
+// it is neither BackedUp nor Error nor gone, or it cannot be read (then
+// state is ""). ctx must not be the cancelled one of the caller.
+func (c *Client) snapshotRunning(ctx context.Context, id string) (running bool, state string) {
+	lctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	s, err := c.GetSnapshot(lctx, id)
+	switch {
+	case IsNotFound(err):
+		return false, ""
+	case err != nil:
+		return true, ""
+	}
+	return s.State != SnapshotBackedUp && s.State != SnapshotError, s.State
 }
 
 // cleanupFailed removes the Error-state remains of a failed job (best
