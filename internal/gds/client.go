@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/backupctl/terraform-provider-backupctl/internal/transport"
@@ -200,17 +203,42 @@ func (c *Client) Break(ctx context.Context, class, proxy string, force bool) err
 // connection (transport.ErrConnection) before it gives up.
 const MaxLostPolls = 5
 
-// WaitCopy polls sdxinfo -S -c class -o object with capped exponential
-// back-off until no slice of object shows COPY. It fails on an INVALID
-// slice, when the object has no slices, when ctx ends, or after
-// MaxLostPolls checks in a row lost to the connection (a connection that
-// drops during a copy of hours is retried, with the same back-off).
+// WaitCopy polls sdxinfo -S -c class -o object (a proxy volume or group)
+// with capped exponential back-off until the copy into it is done: every
+// slice shows STOP (a joined proxy is stopped). It keeps polling while a
+// slice shows COPY, or any other STATUS (ACTIVE, NOUSE, TEMP, TEMP-STOP:
+// not the end of a copy), and fails on an INVALID slice (the copy
+// failed), when the object has no slices, when ctx ends (naming the
+// slices that were not STOP), or after MaxLostPolls checks in a row lost
+// to the connection (a connection that drops during a copy of hours is
+// retried, with the same back-off).
 func (c *Client) WaitCopy(ctx context.Context, class, object string) error {
+	return c.waitSlices(ctx, class, object, SliceStop)
+}
+
+// waitRestore waits for the copy back onto master (Restore): done when no
+// slice of the master copies and each shows STOP or ACTIVE (the master
+// may be started again once the copy back has ended, or during an
+// instant restore).
+func (c *Client) waitRestore(ctx context.Context, class, master string) error {
+	return c.waitSlices(ctx, class, master, SliceStop, SliceActive)
+}
+
+// waitSlices is WaitCopy with the STATUS values that mean done.
+func (c *Client) waitSlices(ctx context.Context, class, object string, done ...string) error {
 	clk := c.clock()
 	var delay time.Duration
 	var firstAt time.Time
 	firstP := -1
 	lost := 0
+	var notDone []string // slices neither done nor copying, at the last check
+	waitErr := func(err error) error {
+		if len(notDone) > 0 {
+			return fmt.Errorf("waiting for the copy of %s/%s to complete (%s, not %s): %w",
+				class, object, strings.Join(notDone, "; "), strings.Join(done, " or "), err)
+		}
+		return fmt.Errorf("waiting for the copy of %s/%s to complete: %w", class, object, err)
+	}
 	for {
 		res, err := c.Run(ctx, SliceInfoArgv(class, object))
 		if err != nil {
@@ -223,7 +251,7 @@ func (c *Client) WaitCopy(ctx context.Context, class, object string) error {
 			delay = c.Backoff.next(delay)
 			c.logf("%s: %s/%s: %v; checking the copy again in %s (%d/%d)", c.T.Host(), class, object, err, delay, lost, MaxLostPolls)
 			if serr := clk.Sleep(ctx, delay); serr != nil {
-				return fmt.Errorf("waiting for the copy of %s/%s to complete: %w", class, object, serr)
+				return waitErr(serr)
 			}
 			continue
 		}
@@ -237,20 +265,30 @@ func (c *Client) WaitCopy(ctx context.Context, class, object string) error {
 				Message: object + ": no slices listed", Kind: ErrNotFound}
 		}
 		copying, progress := false, -1
-		for _, s := range info.Slices {
-			switch s.Status {
-			case SliceInvalid:
+		notDone = notDone[:0]
+		rows := append([]SliceRow(nil), info.Slices...)
+		sort.Slice(rows, func(i, j int) bool {
+			if rows[i].Volume != rows[j].Volume {
+				return rows[i].Volume < rows[j].Volume
+			}
+			return rows[i].Disk < rows[j].Disk
+		})
+		for _, s := range rows {
+			switch {
+			case s.Status == SliceInvalid:
 				return &Error{Host: c.T.Host(), Argv: SliceInfoArgv(class, object), Object: s.Volume,
-					Message: fmt.Sprintf("%s: slice on %s is INVALID", s.Volume, s.Disk), Kind: ErrInvalidData}
-			case SliceCopy:
+					Message: fmt.Sprintf("%s: slice on %s is INVALID: the copy failed, the data of %s is not usable", s.Volume, s.Disk, s.Volume), Kind: ErrInvalidData}
+			case s.Status == SliceCopy:
 				copying = true
 				var p int
 				if _, err := fmt.Sscanf(s.Copy, "%d%%", &p); err == nil && (progress < 0 || p < progress) {
 					progress = p
 				}
+			case !slices.Contains(done, s.Status):
+				notDone = append(notDone, fmt.Sprintf("%s: slice on %s shows %s", s.Volume, s.Disk, s.Status))
 			}
 		}
-		if !copying {
+		if !copying && len(notDone) == 0 {
 			if c.Cache != nil {
 				c.Cache.Invalidate(CacheKey(c.T.Host(), class))
 			}
@@ -274,9 +312,13 @@ func (c *Client) WaitCopy(ctx context.Context, class, object string) error {
 				}
 			}
 		}
-		c.logf("%s: %s/%s copying (%d%%), next check in %s", c.T.Host(), class, object, progress, sleep)
+		if copying {
+			c.logf("%s: %s/%s copying (%d%%), next check in %s", c.T.Host(), class, object, progress, sleep)
+		} else {
+			c.logf("%s: %s/%s: %s, not %s; next check in %s", c.T.Host(), class, object, strings.Join(notDone, "; "), strings.Join(done, " or "), sleep)
+		}
 		if err := clk.Sleep(ctx, sleep); err != nil {
-			return fmt.Errorf("waiting for the copy of %s/%s to complete: %w", class, object, err)
+			return waitErr(err)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/backupctl/terraform-provider-backupctl/internal/transport"
@@ -58,7 +59,11 @@ func (c *Client) Ensure(ctx context.Context, d Desired, h Hooks) (*Outcome, erro
 		return nil, fmt.Errorf("desired state %q: want joined or parted", d.State)
 	}
 	out := &Outcome{}
-	st, err := c.Status(ctx, d.Class, d.Proxy)
+	info, err := c.Info(ctx, d.Class)
+	if err != nil {
+		return out, err
+	}
+	st, err := StatusOf(info, d.Class, d.Proxy)
 	if err != nil {
 		return out, err
 	}
@@ -68,6 +73,11 @@ func (c *Client) Ensure(ctx context.Context, d Desired, h Hooks) (*Outcome, erro
 	step := func(s string) { out.Steps = append(out.Steps, s) }
 	switch st.State {
 	case StateNone:
+		// Refuse what GDS would refuse before stopping anything: a
+		// stopped proxy left behind by a Join that fails is an outage.
+		if err := checkJoin(c.T.Host(), info, d.Pair); err != nil {
+			return out, err
+		}
 		if !d.IsGroup() {
 			step("stop")
 			if err := c.StopVolumes(ctx, d.Class, []string{d.Proxy}, d.AllNodes); err != nil {
@@ -194,20 +204,150 @@ func sameMap(a, b map[string]string) bool {
 	return true
 }
 
+// checkJoin refuses, from the sdxinfo already read, a Join that GDS would
+// refuse (A.1.11: master and proxy in one non-shadow class, in different
+// groups, of mirror or single type; the master is not a proxy; the proxy
+// has no proxy of its own; a proxy group holds no volumes), so that no
+// proxy volume is stopped for a Join bound to fail. A started proxy is
+// not refused: stopping it is the step before Join. Whatever sdxinfo does
+// not show is left to GDS.
+func checkJoin(host string, info *Info, p Pair) error {
+	refuse := func(obj string, kind error, format string, a ...any) error {
+		return &Error{Host: host, Object: obj, Kind: kind, Message: fmt.Sprintf(format, a...)}
+	}
+	if p.Master == p.Proxy {
+		return refuse(p.Master, ErrPrecondition, "%s: master and proxy must be different objects", p.Master)
+	}
+	for _, cl := range info.Classes {
+		if cl.Name == p.Class && strings.EqualFold(cl.Type, "shadow") {
+			return refuse(p.Class, ErrPrecondition, "%s: a shadow class cannot hold a proxy pair (master and proxy must be in one class, not shadow)", p.Class)
+		}
+	}
+	syncType := func(role, group string) error {
+		g, ok := info.Group(p.Class, group)
+		if !ok || g.Type == "" {
+			return nil
+		}
+		if t := strings.ToLower(g.Type); t != "mirror" && t != "single" {
+			return refuse(group, ErrPrecondition, "%s: the %s group is of type %s, a synchronization snapshot (Join) needs a mirror or single group", group, role, g.Type)
+		}
+		return nil
+	}
+	if !p.IsGroup() {
+		mv, ok := info.Volume(p.Class, p.Master)
+		if !ok {
+			if _, isGroup := info.Group(p.Class, p.Master); isGroup {
+				return refuse(p.Master, ErrPrecondition, "%s is a group in class %s and %s a volume: master and proxy must both be volumes or both be groups (a group pair needs volume_map)", p.Master, p.Class, p.Proxy)
+			}
+			return refuse(p.Master, ErrNotFound, "%s: no such volume in class %s (the master)", p.Master, p.Class)
+		}
+		pv, _ := info.Volume(p.Class, p.Proxy)
+		if mv.Master != "" {
+			return refuse(p.Master, ErrPrecondition, "%s: the master is itself a proxy of %s, a proxy cannot be a master (break that pair first)", p.Master, mv.Master)
+		}
+		if own := proxiesOf(info, p.Proxy); len(own) > 0 {
+			return refuse(p.Proxy, ErrPrecondition, "%s: has a proxy of its own (%s), a volume with a proxy cannot become a proxy (break that pair first)", p.Proxy, strings.Join(own, ", "))
+		}
+		if mv.Group != "" && mv.Group == pv.Group {
+			return refuse(p.Proxy, ErrPrecondition, "%s, %s: master and proxy belong to the same group %s, the proxy must be in another group", p.Master, p.Proxy, mv.Group)
+		}
+		if mv.Group != "" {
+			if err := syncType("master", mv.Group); err != nil {
+				return err
+			}
+		}
+		if pv.Group != "" {
+			if err := syncType("proxy", pv.Group); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	mg, ok := info.Group(p.Class, p.Master)
+	if !ok {
+		if _, isVolume := info.Volume(p.Class, p.Master); isVolume {
+			return refuse(p.Master, ErrPrecondition, "%s is a volume in class %s and %s a group: master and proxy must both be volumes or both be groups", p.Master, p.Class, p.Proxy)
+		}
+		return refuse(p.Master, ErrNotFound, "%s: no such group in class %s (the master)", p.Master, p.Class)
+	}
+	pg, _ := info.Group(p.Class, p.Proxy)
+	if mg.Master != "" {
+		return refuse(p.Master, ErrPrecondition, "%s: the master is itself a proxy group of %s, a proxy cannot be a master (break that pair first)", p.Master, mg.Master)
+	}
+	if pg.Master != "" {
+		return refuse(p.Proxy, ErrRelated, "%s: already related to master %s, not %s (break that pair first)", p.Proxy, pg.Master, p.Master)
+	}
+	var own []string
+	for _, g := range info.Groups {
+		if g.Master == p.Proxy && (g.Class == "" || g.Class == p.Class) {
+			own = append(own, g.Name)
+		}
+	}
+	if len(own) > 0 {
+		sort.Strings(own)
+		return refuse(p.Proxy, ErrPrecondition, "%s: has a proxy group of its own (%s), a group with a proxy cannot become a proxy (break that pair first)", p.Proxy, strings.Join(own, ", "))
+	}
+	if vs := info.GroupVolumes(p.Class, p.Proxy); len(vs) > 0 {
+		names := make([]string, len(vs))
+		for i, v := range vs {
+			names[i] = v.Name
+		}
+		return refuse(p.Proxy, ErrPrecondition, "%s: the proxy group holds volumes (%s), the volumes of a proxy group must be deleted before Join", p.Proxy, strings.Join(names, ", "))
+	}
+	if err := syncType("master", p.Master); err != nil {
+		return err
+	}
+	return syncType("proxy", p.Proxy)
+}
+
+// proxiesOf lists, sorted, the volumes whose master is vol.
+func proxiesOf(info *Info, vol string) []string {
+	var out []string
+	for _, v := range info.Volumes {
+		if v.Master == vol {
+			out = append(out, v.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Dissolve breaks the pair (destroy): nothing to do when it is not
-// related; a running copy is waited for first.
+// related; a running copy is waited for first, whichever way it runs:
+// into the proxy (Join, Rejoin) or back onto the master (Restore), since
+// GDS refuses Break while either runs. The wait re-reads sdxinfo with the
+// client's back-off (a connection lost during it is retried, as in
+// WaitCopy) and ends with ctx.
 func (c *Client) Dissolve(ctx context.Context, class, proxy string) error {
 	st, err := c.Status(ctx, class, proxy)
 	if err != nil {
 		return err
 	}
-	if !st.Exists || st.State == StateNone {
-		return nil
-	}
-	if st.Copying() {
-		if err := c.WaitCopy(ctx, class, proxy); err != nil && !errors.Is(err, ErrInvalidData) {
-			return err
+	clk := c.clock()
+	var delay time.Duration
+	lost := 0
+	for {
+		if !st.Exists || st.State == StateNone {
+			return nil
 		}
+		if !st.Copying() {
+			break
+		}
+		delay = c.Backoff.next(delay)
+		c.logf("%s: %s/%s: copy between master %s and proxy in progress (%d%%), waiting before Break; next check in %s",
+			c.T.Host(), class, proxy, st.Master, st.CopyProgress, delay)
+		if err := clk.Sleep(ctx, delay); err != nil {
+			return fmt.Errorf("waiting for the copy between master %s and proxy %s to end before Break: %w", st.Master, proxy, err)
+		}
+		next, err := c.Status(ctx, class, proxy)
+		if err != nil {
+			if !errors.Is(err, transport.ErrConnection) || ctx.Err() != nil || lost >= MaxLostPolls {
+				return err
+			}
+			lost++
+			continue
+		}
+		st, lost = next, 0
 	}
 	return c.Break(ctx, class, proxy, false)
 }
@@ -225,7 +365,7 @@ func (c *Client) RestoreAndWait(ctx context.Context, class, proxy string, instan
 	if err := c.Restore(ctx, class, []string{proxy}, instant); err != nil {
 		return st, err
 	}
-	if err := c.WaitCopy(ctx, class, st.Master); err != nil {
+	if err := c.waitRestore(ctx, class, st.Master); err != nil {
 		return st, err
 	}
 	return c.Status(ctx, class, proxy)

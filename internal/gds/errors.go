@@ -38,6 +38,17 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if len(e.Argv) == 0 {
+		// found before any command ran (a refused precondition)
+		if e.Host == "" {
+			return e.Message
+		}
+		return fmt.Sprintf("host %q: %s", e.Host, e.Message)
+	}
+	if e.Status == 0 {
+		// the command succeeded; what it printed is the failure
+		return fmt.Sprintf("host %q: %s: %s", e.Host, strings.Join(e.Argv, " "), e.Message)
+	}
 	return fmt.Sprintf("host %q: %s failed (exit %d): %s", e.Host, strings.Join(e.Argv, " "), e.Status, e.Message)
 }
 

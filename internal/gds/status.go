@@ -88,10 +88,14 @@ type Status struct {
 	CopyProgress int
 	MasterDevice string
 	ProxyDevice  string
+
+	copying bool // some slice counted in CopyStatus shows COPY
 }
 
-// Copying reports whether an equivalency copy is still running.
-func (s *Status) Copying() bool { return s.CopyStatus == SliceCopy }
+// Copying reports whether an equivalency copy is still running: a slice
+// of a proxy volume, or of a master volume during a Restore, shows COPY
+// (even when another slice is INVALID, which CopyStatus reports first).
+func (s *Status) Copying() bool { return s.copying || s.CopyStatus == SliceCopy }
 
 // Pair returns the pair as found (for import).
 func (s *Status) Pair() Pair {
@@ -180,6 +184,9 @@ func StatusOf(info *Info, class, proxy string) (*Status, error) {
 		st.State = StateParted
 	}
 	st.CopyStatus = summarize(statuses)
+	for _, s := range statuses {
+		st.copying = st.copying || s == SliceCopy
+	}
 	if !st.Group {
 		st.MasterDevice = Device(class, st.Master)
 		st.ProxyDevice = Device(class, proxy)
