@@ -37,6 +37,10 @@ func parseManifest(data []byte, p string) (*Manifest, error) {
 		return nil, fmt.Errorf("%w: manifest of %s: %v", ErrCorrupt, p, err)
 	}
 	if m.Version != ManifestVersion {
+		if m.Version > ManifestVersion {
+			return nil, fmt.Errorf("%w: manifest of %s: version %d is newer than this provider reads (%d): it was written by a newer backupctl",
+				ErrCorrupt, p, m.Version, ManifestVersion)
+		}
 		return nil, fmt.Errorf("%w: manifest of %s: unsupported version %d", ErrCorrupt, p, m.Version)
 	}
 	m.Info.File = p
@@ -317,66 +321,115 @@ func (c *manifestCheck) done() error {
 
 // List returns the complete archives in dir on t (an archive file with its
 // manifest beside it), newest first. Partial files, archives without a
-// manifest and archives whose manifest cannot be parsed are not listed
-// (Verify reports the latter as ErrCorrupt). A missing dir lists nothing.
+// manifest and archives whose manifest cannot be used are not listed: see
+// ListAll for those. A missing dir lists nothing.
 func List(ctx context.Context, t transport.Transport, dir string) ([]Manifest, error) {
+	ms, _, err := ListAll(ctx, t, dir)
+	return ms, err
+}
+
+// Unlisted is an archive file (a regular "*.tar.gz" or "*.tar.zst") that
+// List leaves out because nothing about it can be verified: its manifest
+// is missing (Err wraps ErrMissing), or it cannot be parsed or is of a
+// version this code does not read (Err wraps ErrCorrupt). The archive
+// itself may well be intact: callers must not treat it as gone.
+type Unlisted struct {
+	File string
+	Err  error
+}
+
+// ListAll is List plus the archive files in dir that List leaves out
+// (sorted by file name). Partial files and manifests without their
+// archive are in neither list.
+func ListAll(ctx context.Context, t transport.Transport, dir string) ([]Manifest, []Unlisted, error) {
 	if err := checkAbs("directory", dir); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	dir = cleanAbs(dir)
 	var out []Manifest
-	add := func(name string, data []byte) error {
-		m, err := parseManifest(data, path.Join(dir, strings.TrimSuffix(name, ManifestSuffix)))
-		if err == nil {
-			out = append(out, *m)
+	var unlisted []Unlisted
+	add := func(name string, data []byte) {
+		p := path.Join(dir, name)
+		if data == nil {
+			unlisted = append(unlisted, Unlisted{File: p,
+				Err: fmt.Errorf("%w: %s has no manifest (%s is missing)", ErrMissing, p, ManifestPath(p))})
+			return
 		}
-		return nil
+		m, err := parseManifest(data, p)
+		if err != nil {
+			unlisted = append(unlisted, Unlisted{File: p, Err: err})
+			return
+		}
+		out = append(out, *m)
 	}
 	if directLocal(t) {
 		ents, err := os.ReadDir(dir)
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil
+			return nil, nil, nil
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, e := range ents {
 			name := e.Name()
-			if !strings.HasSuffix(name, ManifestSuffix) || !e.Type().IsRegular() {
+			if !isArchiveName(name) {
 				continue
 			}
-			if fi, err := os.Stat(path.Join(dir, strings.TrimSuffix(name, ManifestSuffix))); err != nil || !fi.Mode().IsRegular() {
+			if fi, err := os.Stat(path.Join(dir, name)); err != nil || !fi.Mode().IsRegular() {
+				continue // removed meanwhile, or not a file
+			}
+			mp := path.Join(dir, name+ManifestSuffix)
+			fi, err := os.Lstat(mp)
+			switch {
+			case errors.Is(err, os.ErrNotExist):
+				add(name, nil)
+				continue
+			case err != nil:
+				return nil, nil, err
+			case !fi.Mode().IsRegular():
+				unlisted = append(unlisted, Unlisted{File: path.Join(dir, name),
+					Err: fmt.Errorf("%w: manifest of %s: %s is not a regular file", ErrCorrupt, path.Join(dir, name), mp)})
 				continue
 			}
-			data, err := os.ReadFile(path.Join(dir, name))
+			data, err := os.ReadFile(mp)
 			if errors.Is(err, os.ErrNotExist) {
-				continue // removed meanwhile
+				add(name, nil) // removed meanwhile
+				continue
 			}
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			if err := add(name, data); err != nil {
-				return nil, err
+			if data == nil {
+				data = []byte{}
 			}
+			add(name, data)
 		}
 	} else {
-		// One command prints "name NUL manifest NUL" for every manifest
-		// whose archive exists.
+		// One command prints, for every archive file, "name NUL" then
+		// "M<size> NUL <manifest> NUL" (a regular manifest), "X NUL" (a
+		// manifest that is not a regular file) or "N NUL" (no manifest).
+		// The size keeps a damaged manifest holding NUL bytes from putting
+		// the rest out of step.
 		script := `cd -- "$1" 2>/dev/null || exit 0
-for m in *` + ManifestSuffix + `; do
-  [ -f "$m" ] && [ -f "${m%` + ManifestSuffix + `}" ] || continue
-  printf '%s\0' "$m" && cat -- "$m" && printf '\0'
+for a in *` + FormatTarGz.Ext() + ` *` + FormatTarZst.Ext() + `; do
+  [ -f "$a" ] || continue
+  m="$a` + ManifestSuffix + `"
+  if [ -f "$m" ] && [ ! -h "$m" ]; then
+    n=$(wc -c < "$m") || exit 1
+    printf '%s\0M%s\0' "$a" "$(printf '%s' "$n" | tr -d ' \t')" && cat -- "$m" && printf '\0' || exit 1
+  elif [ -e "$m" ] || [ -h "$m" ]; then
+    printf '%s\0X\0' "$a"
+  else
+    printf '%s\0N\0' "$a"
+  fi
 done`
 		var buf bytes.Buffer
 		_, err := transport.RunOK(ctx, t, transport.Command{Argv: []string{"/bin/sh", "-c", script, "sh", dir}, Stdout: &buf})
 		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", dir, err)
+			return nil, nil, fmt.Errorf("list %s: %w", dir, err)
 		}
-		parts := bytes.Split(buf.Bytes(), []byte{0})
-		for i := 0; i+1 < len(parts); i += 2 {
-			if err := add(string(parts[i]), parts[i+1]); err != nil {
-				return nil, err
-			}
+		if err := parseListing(buf.Bytes(), dir, add, &unlisted); err != nil {
+			return nil, nil, fmt.Errorf("list %s: %w", dir, err)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -386,7 +439,61 @@ done`
 		}
 		return a.File > b.File
 	})
-	return out, nil
+	sort.Slice(unlisted, func(i, j int) bool { return unlisted[i].File < unlisted[j].File })
+	return out, unlisted, nil
+}
+
+// isArchiveName reports whether a file name is one of an archive.
+func isArchiveName(name string) bool {
+	for _, f := range []Format{FormatTarGz, FormatTarZst} {
+		if strings.HasSuffix(name, f.Ext()) && len(name) > len(f.Ext()) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseListing reads the remote listing of ListAll.
+func parseListing(b []byte, dir string, add func(string, []byte), unlisted *[]Unlisted) error {
+	field := func() (string, bool) {
+		i := bytes.IndexByte(b, 0)
+		if i < 0 {
+			return "", false
+		}
+		f := string(b[:i])
+		b = b[i+1:]
+		return f, true
+	}
+	for len(b) > 0 {
+		name, ok := field()
+		if !ok {
+			return fmt.Errorf("truncated listing")
+		}
+		kind, ok := field()
+		if !ok || kind == "" || !isArchiveName(name) {
+			return fmt.Errorf("unexpected listing output near %q", name)
+		}
+		switch kind[0] {
+		case 'N':
+			add(name, nil)
+		case 'X':
+			p := path.Join(dir, name)
+			*unlisted = append(*unlisted, Unlisted{File: p,
+				Err: fmt.Errorf("%w: manifest of %s: %s is not a regular file", ErrCorrupt, p, ManifestPath(p))})
+		case 'M':
+			n, err := strconv.Atoi(kind[1:])
+			if err != nil || n < 0 || n+1 > len(b) || b[n] != 0 {
+				// The manifest changed between its size and its content.
+				return fmt.Errorf("the manifest of %s changed while it was read; try again", name)
+			}
+			data := append([]byte{}, b[:n]...)
+			b = b[n+1:]
+			add(name, data)
+		default:
+			return fmt.Errorf("unexpected listing output near %q", name)
+		}
+	}
+	return nil
 }
 
 // Remove deletes the archive at dstPath, its manifest (first, so that the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"strings"
 	"time"
 
@@ -25,13 +26,20 @@ type Generation struct {
 	Sidecar *Sidecar
 }
 
-// Problem is an archive that failed its check.
+// Problem is an archive that failed its check, or one that cannot be
+// checked at all.
 type Problem struct {
 	ID   string
 	File string
-	// Missing: the archive or its manifest is gone; otherwise corrupt.
+	// Missing: the archive is gone (its manifest was listed).
 	Missing bool
-	Err     error
+	// Unverifiable: the archive file is there but its manifest is missing,
+	// unparsable or of a newer version, so nothing about it can be
+	// checked. Such an archive is not a generation (it is neither counted
+	// towards keep nor pruned) and is never deleted except by RemoveAll:
+	// it may be intact, and the only copy of its data.
+	Unverifiable bool
+	Err          error
 }
 
 func fromManifest(m *archive.Manifest) Generation {
@@ -49,10 +57,11 @@ func fromManifest(m *archive.Manifest) Generation {
 
 // Generations lists the complete archives in dir on t, newest first, each
 // checked with mode (size, checksum or none). An archive that fails its
-// check is returned as a Problem instead. A directory that does not exist
-// holds no generations.
+// check is returned as a Problem instead, and so is an archive file whose
+// manifest is missing or unusable (Unverifiable, whatever the mode). A
+// directory that does not exist holds no generations.
 func Generations(ctx context.Context, t transport.Transport, dir string, mode archive.VerifyMode) ([]Generation, []Problem, error) {
-	ms, err := archive.List(ctx, t, dir)
+	ms, unlisted, err := archive.ListAll(ctx, t, dir)
 	if err != nil {
 		if errors.Is(err, archive.ErrMissing) {
 			return nil, nil, nil
@@ -70,7 +79,9 @@ func Generations(ctx context.Context, t transport.Transport, dir string, mode ar
 	for i := range ms {
 		g := fromManifest(&ms[i])
 		if mode != archive.VerifyNone {
-			if _, err := archive.Verify(ctx, t, g.File, orSize(mode)); err != nil {
+			// The manifest List read: reading it again could see it gone
+			// and mistake an intact archive for a missing one.
+			if err := archive.Check(ctx, t, &ms[i], orSize(mode)); err != nil {
 				switch {
 				case errors.Is(err, archive.ErrMissing):
 					probs = append(probs, Problem{ID: g.ID, File: g.File, Missing: true, Err: err})
@@ -91,7 +102,21 @@ func Generations(ctx context.Context, t transport.Transport, dir string, mode ar
 		}
 		gens = append(gens, g)
 	}
+	for _, u := range unlisted {
+		probs = append(probs, Problem{ID: IDFromFile(u.File), File: u.File, Unverifiable: true, Err: u.Err})
+	}
 	return gens, probs, nil
+}
+
+// Unverifiable returns the problems that are unverifiable archives.
+func Unverifiable(probs []Problem) []Problem {
+	var out []Problem
+	for _, p := range probs {
+		if p.Unverifiable {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func orSize(m archive.VerifyMode) archive.VerifyMode {
@@ -135,8 +160,9 @@ func PruneCandidates(gens []Generation, keep int) []string {
 	return ids
 }
 
-// RemoveAll deletes every generation in dir (listed or failing its check),
-// then the directory itself when it is empty. It returns the removed ids.
+// RemoveAll deletes every generation in dir (listed, failing its check or
+// unverifiable: this is destroy with force_destroy), then the directory
+// itself when it is empty. It returns the removed ids.
 func RemoveAll(ctx context.Context, t transport.Transport, dir string) ([]string, error) {
 	gens, probs, err := Generations(ctx, t, dir, archive.VerifyNone)
 	if err != nil {
@@ -163,16 +189,41 @@ func RemoveAll(ctx context.Context, t transport.Transport, dir string) ([]string
 // RemoveProblems deletes the archives that failed their check (accepting
 // the drift: a corrupt archive cannot be restored and would be reported
 // forever) and the leftovers of missing ones (a manifest or labels file
-// without its archive). It returns the removed files.
+// without its archive). Unverifiable archives are skipped: they are never
+// deleted by accepting drift. It returns the removed files.
 func RemoveProblems(ctx context.Context, t transport.Transport, probs []Problem) ([]string, error) {
 	var removed []string
 	for _, p := range probs {
+		if p.Unverifiable {
+			continue
+		}
 		if err := Remove(ctx, t, p.File); err != nil {
 			return removed, fmt.Errorf("remove %s: %w", p.File, err)
 		}
 		removed = append(removed, p.File)
 	}
 	return removed, nil
+}
+
+// leftoversOfScript removes the manifest, labels and partial files of
+// archive $1, only when the archive itself does not exist (checked on the
+// host, at the moment of removing). It prints "kept" otherwise.
+const leftoversOfScript = `[ -e "$1" ] || [ -h "$1" ] && { echo kept; exit 0; }
+rm -f -- "$1` + archive.ManifestSuffix + `" "$1` + SidecarSuffix + `" "$1` + archive.PartialSuffix + `"`
+
+// RemoveLeftovers deletes what is left of a generation whose archive file
+// is gone (its manifest, labels and partial files). When the archive file
+// exists it removes nothing and reports false: the archive, and the labels
+// that describe it, stay.
+func RemoveLeftovers(ctx context.Context, t transport.Transport, file string) (bool, error) {
+	if !path.IsAbs(file) {
+		return false, fmt.Errorf("archive path %q is not absolute", file)
+	}
+	res, err := transport.RunOK(ctx, t, transport.Command{Argv: []string{"/bin/sh", "-c", leftoversOfScript, "sh", file}})
+	if err != nil {
+		return false, fmt.Errorf("remove the leftovers of %s: %w", file, err)
+	}
+	return strings.TrimSpace(string(res.Stdout)) != "kept", nil
 }
 
 // leftoversScript removes, in directory $1, the half-written archives

@@ -215,7 +215,8 @@ func (r *backupPolicyResource) Schema(ctx context.Context, _ resource.SchemaRequ
 				Description: "Destroy deletes every generation. Default false: destroy refuses while generations exist."},
 			"verify_on_refresh": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(string(archive.VerifySize)),
 				Description: "How refresh checks each generation against its manifest: `size` (default), `checksum` (reads every archive) or `none`. " +
-					"A generation that disappeared or fails its check shows in the plan as a change; applying it accepts the loss (a corrupt archive is deleted).",
+					"A generation that disappeared or fails its check shows in the plan as a change; applying it accepts the loss (a corrupt archive is deleted). " +
+					"An archive whose manifest is missing or unreadable is reported with a warning at every refresh and kept on disk: it is not a generation and is never pruned.",
 				Validators: []validator.String{stringvalidator.OneOf(string(archive.VerifySize), string(archive.VerifyChecksum), string(archive.VerifyNone))}},
 			"generations":             generationsSchema("Complete, verified archives, newest first."),
 			"effective_paths":         effList("paths"),
@@ -329,7 +330,8 @@ func (r *backupPolicyResource) ModifyPlan(ctx context.Context, req resource.Modi
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("generations"), types.ListUnknown(generationType))...)
 	case len(drift) > 0:
 		resp.Diagnostics.AddWarning("Generations changed outside Terraform",
-			"Applying accepts these changes (a corrupt archive is deleted; no backup is taken):\n  - "+strings.Join(drift, "\n  - "))
+			"Applying accepts these changes (no backup is taken): a corrupt archive is deleted; an archive whose manifest is missing "+
+				"or unreadable is kept on disk but is no longer a generation.\n  - "+strings.Join(drift, "\n  - "))
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("generations"), types.ListUnknown(generationType))...)
 	default:
 		// Lowering keep prunes now: the plan shows exactly what stays.
@@ -374,8 +376,13 @@ type privateState struct {
 	Drift    []string `json:"drift,omitempty"`
 	// Files of the expected generations, for cleaning up missing ones.
 	Files map[string]string `json:"files,omitempty"`
-	// Problems are the archives failing their check at the last refresh.
+	// Problems are the archives failing their check at the last refresh
+	// (deleted when the drift is accepted).
 	Problems []string `json:"problems,omitempty"`
+	// Accepted are the archive files without a usable manifest that the
+	// last apply saw (and reported): they are kept on disk, are not
+	// generations, and are drift only until an apply has accepted them.
+	Accepted []string `json:"accepted_unverifiable,omitempty"`
 }
 
 func readPrivate(ctx context.Context, p privateGetter) privateState {
@@ -431,13 +438,15 @@ func (r *backupPolicyResource) Create(ctx context.Context, req resource.CreateRe
 		// No generation: nothing was created.
 		return
 	}
-	gens, _, err := r.refresh(ctx, &plan, archive.VerifySize)
+	gens, probs, err := r.refresh(ctx, &plan, archive.VerifySize)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot list the generations", err.Error())
 		plan.Generations = types.ListValueMust(generationType, nil)
 	}
+	unverifiable := backup.Unverifiable(probs)
+	warnUnverifiable(&resp.Diagnostics, unverifiable)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-	resp.Diagnostics.Append(writePrivate(ctx, resp.Private, expectedOf(gens))...)
+	resp.Diagnostics.Append(writePrivate(ctx, resp.Private, expectedOf(gens, unverifiable))...)
 }
 
 func (r *backupPolicyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -459,7 +468,12 @@ func (r *backupPolicyResource) Read(ctx context.Context, req resource.ReadReques
 		resp.Diagnostics.AddError("Cannot list the backup generations", err.Error())
 		return
 	}
-	if len(gens) == 0 && len(probs) == 0 {
+	// An archive without a usable manifest is reported at every refresh
+	// but is not a generation: it neither keeps the policy in state nor
+	// counts as one (and nothing ever deletes it but force_destroy).
+	unverifiable := backup.Unverifiable(probs)
+	warnUnverifiable(&resp.Diagnostics, unverifiable)
+	if len(gens) == 0 && len(probs) == len(unverifiable) {
 		tflog.Info(ctx, "no generation left at the destination: removing the backup policy from state", map[string]any{"id": state.ID.ValueString()})
 		resp.State.RemoveResource(ctx)
 		return
@@ -468,14 +482,28 @@ func (r *backupPolicyResource) Read(ctx context.Context, req resource.ReadReques
 	imported := state.Host.IsNull()
 	if imported {
 		adopt(&state, gens)
-		ps = expectedOf(gens)
+		ps = expectedOf(gens, nil)
 	}
 	found := map[string]bool{}
 	for _, g := range gens {
 		found[g.ID] = true
 	}
+	accepted := map[string]bool{}
+	for _, f := range ps.Accepted {
+		accepted[f] = true
+	}
 	ps.Drift, ps.Problems = nil, nil
 	for _, p := range probs {
+		if p.Unverifiable {
+			// It is there: not "disappeared", and never in ps.Problems
+			// (which accepting the drift deletes).
+			found[p.ID] = true
+			if !accepted[p.File] {
+				ps.Drift = append(ps.Drift, fmt.Sprintf("%s cannot be verified (%s); it stays on disk but is no longer a generation",
+					p.ID, unverifiableReason(p)))
+			}
+			continue
+		}
 		what := "fails its check"
 		if p.Missing {
 			what = "is missing"
@@ -575,16 +603,22 @@ func (r *backupPolicyResource) Update(ctx context.Context, req resource.UpdateRe
 			resp.Diagnostics.AddError("Cannot remove a corrupt archive", err.Error())
 			return
 		}
-		// Leftovers (manifest, labels) of archives deleted out of band.
-		current, _, err := backup.Generations(ctx, dst, p.Destination.Path, archive.VerifyNone)
+		// Leftovers (manifest, labels) of archives deleted out of band. An
+		// archive file that is still there (e.g. its manifest went) is not
+		// gone: RemoveLeftovers never deletes an archive, nor the labels of
+		// one that exists.
+		current, cprobs, err := backup.Generations(ctx, dst, p.Destination.Path, archive.VerifyNone)
 		if err == nil {
 			have := map[string]bool{}
 			for _, g := range current {
 				have[g.ID] = true
 			}
+			for _, pr := range cprobs {
+				have[pr.ID] = true
+			}
 			for _, id := range ps.Expected {
 				if f := ps.Files[id]; f != "" && !have[id] {
-					_ = backup.Remove(ctx, dst, f)
+					_, _ = backup.RemoveLeftovers(ctx, dst, f)
 				}
 			}
 		}
@@ -597,13 +631,23 @@ func (r *backupPolicyResource) Update(ctx context.Context, req resource.UpdateRe
 			plan.Trigger = state.Trigger
 		}
 	}
-	gens, _, err := backup.Generations(ctx, dst, p.Destination.Path, archive.VerifySize)
+	gens, probs, err := backup.Generations(ctx, dst, p.Destination.Path, archive.VerifySize)
 	if err == nil && triggerOK && len(gens) > p.Keep {
-		// keep was lowered (a new generation prunes by itself).
+		// keep was lowered (a new generation prunes by itself). Only
+		// verified generations are pruned or counted.
 		if _, perr := backup.Prune(ctx, dst, gens, p.Keep); perr != nil {
 			resp.Diagnostics.AddError("Cannot prune old generations", perr.Error())
 		}
-		gens, _, err = backup.Generations(ctx, dst, p.Destination.Path, archive.VerifySize)
+		gens, probs, err = backup.Generations(ctx, dst, p.Destination.Path, archive.VerifySize)
+	}
+	unverifiable := backup.Unverifiable(probs)
+	if err == nil {
+		warnUnverifiable(&resp.Diagnostics, unverifiable)
+	} else {
+		// Unknown: keep what was accepted, so nothing is re-reported.
+		for _, f := range ps.Accepted {
+			unverifiable = append(unverifiable, backup.Problem{File: f, Unverifiable: true})
+		}
 	}
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot list the generations", err.Error())
@@ -612,7 +656,7 @@ func (r *backupPolicyResource) Update(ctx context.Context, req resource.UpdateRe
 		plan.Generations = generationsValue(gens)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-	resp.Diagnostics.Append(writePrivate(ctx, resp.Private, expectedOf(gens))...)
+	resp.Diagnostics.Append(writePrivate(ctx, resp.Private, expectedOf(gens, unverifiable))...)
 }
 
 func (r *backupPolicyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {

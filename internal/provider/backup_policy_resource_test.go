@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/backupctl/terraform-provider-backupctl/internal/archive"
 	"github.com/backupctl/terraform-provider-backupctl/internal/backup"
 	"github.com/backupctl/terraform-provider-backupctl/internal/backup/backuptest"
 	"github.com/backupctl/terraform-provider-backupctl/internal/dbdump"
@@ -664,6 +665,253 @@ variable "db_password" {
 	for where, data := range map[string][]byte{"trace log": logData, "plan JSON": planJSON, "state JSON": stateJSON} {
 		if strings.Contains(string(data), src.Password) {
 			t.Errorf("the database password is in the %s", where)
+		}
+	}
+}
+
+// TestAccBackupPolicy_archiveWithoutManifestIsKept is the reviewer's
+// scenario: two generations, one manifest deleted out of band, the same
+// configuration planned and applied. The archive must stay on disk (it may
+// be the only copy of that data), must not be listed as a generation (it
+// cannot be verified), must not be pruned by later runs, and the plan must
+// converge once the change is accepted.
+func TestAccBackupPolicy_archiveWithoutManifestIsKept(t *testing.T) {
+	testAccPreCheck(t)
+	root := t.TempDir()
+	proxyPaths, _ := backuptest.SMFTree(t, root)
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "arms-proxy")
+	log := orderLog(filepath.Join(dir, "order.log"))
+	var orphan, orphanID, savedManifest string
+	// suffix names a file beside the orphan, known only once it is chosen.
+	exists := func(suffix string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			if _, err := os.Stat(orphan + suffix); err != nil {
+				return fmt.Errorf("%s was deleted: %v", orphan+suffix, err)
+			}
+			return nil
+		}
+	}
+	notListed := func(s *terraform.State) error {
+		a := s.RootModule().Resources[policyAddr].Primary.Attributes
+		for k, v := range a {
+			if strings.HasPrefix(k, "generations.") && strings.HasSuffix(k, ".id") && v == orphanID {
+				return fmt.Errorf("the archive without a manifest is listed as generation %s", k)
+			}
+		}
+		return nil
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: smfConfig(proxyPaths, dest, log, 2, "1", "")},
+			{
+				Config:            smfConfig(proxyPaths, dest, log, 2, "2", ""),
+				ConfigStateChecks: []statecheck.StateCheck{generationsLen(2)},
+				Check: func(s *terraform.State) error {
+					a := s.RootModule().Resources[policyAddr].Primary.Attributes
+					orphanID, orphan = a["generations.1.id"], a["generations.1.file"]
+					b, err := os.ReadFile(orphan + ".manifest.json")
+					savedManifest = string(b)
+					return err
+				},
+			},
+			{
+				// The manifest of the older one goes: the plan is not empty.
+				PreConfig: func() {
+					if err := os.Remove(orphan + ".manifest.json"); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:             smfConfig(proxyPaths, dest, log, 2, "2", ""),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				// Applying accepts it: the archive stays, it is not a generation.
+				Config: smfConfig(proxyPaths, dest, log, 2, "2", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(policyAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{generationsLen(1)},
+				Check:             resource.ComposeTestCheckFunc(expectArchives(dest, 2), exists(""), exists(".labels.json"), notListed),
+			},
+			// Then nothing is left to do (the warning stays).
+			{Config: smfConfig(proxyPaths, dest, log, 2, "2", ""), PlanOnly: true},
+			{
+				// A new generation prunes only good ones: two good, plus the orphan.
+				Config:            smfConfig(proxyPaths, dest, log, 2, "3", ""),
+				ConfigStateChecks: []statecheck.StateCheck{generationsLen(2)},
+				Check:             resource.ComposeTestCheckFunc(expectArchives(dest, 3), exists(""), notListed),
+			},
+			{Config: smfConfig(proxyPaths, dest, log, 2, "3", ""), PlanOnly: true},
+			{
+				// The operator puts the manifest back: it is a generation again,
+				// the oldest of three with keep = 2, so the next apply prunes it.
+				PreConfig: func() {
+					if err := os.WriteFile(orphan+".manifest.json", []byte(savedManifest), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: smfConfig(proxyPaths, dest, log, 2, "3", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(policyAddr, tfjsonpath.New("generations"), knownvalue.ListSizeExact(2)),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{generationsLen(2)},
+				Check:             resource.ComposeTestCheckFunc(expectArchives(dest, 2), notListed),
+			},
+			{Config: smfConfig(proxyPaths, dest, log, 2, "3", ""), PlanOnly: true},
+		},
+	})
+}
+
+// TestAccBackupPolicy_unverifiableArchiveWarning runs the real CLI: an
+// archive whose manifest is damaged makes `plan -detailed-exitcode` report
+// a change once, with a warning naming the file, the problem and what to
+// do; after the apply the plan is empty, the warning stays and the
+// archive is still there.
+func TestAccBackupPolicy_unverifiableArchiveWarning(t *testing.T) {
+	testAccPreCheck(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "data")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(dir, "bk")
+	tf := newTerraformCLI(t, dir)
+	write := func(trigger string) {
+		cfg := fmt.Sprintf(`
+terraform {
+  required_providers {
+    backupctl = { source = "backupctl/backupctl" }
+  }
+}
+resource "backupctl_backup_policy" "this" {
+  host          = "local"
+  paths         = [%q]
+  destination   = { path = %q }
+  keep          = 2
+  trigger       = %q
+  force_destroy = true
+}
+`, src, dest, trigger)
+		if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plan := func(wantExit int) string {
+		t.Helper()
+		cmd := exec.Command(os.Getenv("TF_ACC_TERRAFORM_PATH"), "-chdir="+dir, "plan", "-detailed-exitcode", "-no-color")
+		cmd.Env = append(os.Environ(), tf.env...)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != wantExit {
+			t.Fatalf("plan -detailed-exitcode exited %d, want %d:\n%s", code, wantExit, out)
+		}
+		return string(out)
+	}
+	write("1")
+	tf.run(t, nil, "apply", "-auto-approve")
+	write("2")
+	tf.run(t, nil, "apply", "-auto-approve")
+	files := archiveFiles(dest)
+	if len(files) != 2 {
+		t.Fatalf("archives: %v", files)
+	}
+	damaged := files[0]
+	if err := os.WriteFile(damaged+".manifest.json", []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	expectWarning := func(out string) {
+		t.Helper()
+		for _, want := range []string{"kept but not verifiable", damaged + ": its manifest " + damaged + ".manifest.json cannot be used",
+			"never prunes or deletes it", "put the manifest back"} {
+			if !strings.Contains(strings.Join(strings.Fields(out), " "), want) {
+				t.Errorf("plan output lacks %q:\n%s", want, out)
+			}
+		}
+	}
+	out := plan(2)
+	expectWarning(out)
+	if !strings.Contains(out, "no longer a generation") {
+		t.Errorf("the drift warning does not say what applying does:\n%s", out)
+	}
+	expectWarning(string(tf.run(t, nil, "apply", "-auto-approve")))
+	expectWarning(plan(0))
+	if got := archiveFiles(dest); len(got) != 2 {
+		t.Fatalf("archives after apply: %v", got)
+	}
+	tf.run(t, nil, "destroy", "-auto-approve")
+	if got := archiveFiles(dest); len(got) != 0 {
+		t.Fatalf("archives after destroy with force_destroy: %v", got)
+	}
+}
+
+// When the only archive left has lost its manifest, no verified
+// generation exists: the policy leaves the state and the next apply takes
+// a new backup, keeping the old archive.
+func TestAccBackupPolicy_onlyUnverifiableLeftTakesNewBackup(t *testing.T) {
+	testAccPreCheck(t)
+	root := t.TempDir()
+	proxyPaths, _ := backuptest.SMFTree(t, root)
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "arms-proxy")
+	log := orderLog(filepath.Join(dir, "order.log"))
+	var old string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: smfConfig(proxyPaths, dest, log, 1, "1", ""), Check: func(*terraform.State) error {
+				old = archiveFiles(dest)[0]
+				return nil
+			}},
+			{
+				PreConfig: func() {
+					if err := os.Remove(old + ".manifest.json"); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: smfConfig(proxyPaths, dest, log, 1, "1", ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(policyAddr, plancheck.ResourceActionCreate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{generationsLen(1)},
+				Check: resource.ComposeTestCheckFunc(expectArchives(dest, 2), func(s *terraform.State) error {
+					if _, err := os.Stat(old); err != nil {
+						return fmt.Errorf("the archive without a manifest was deleted: %v", err)
+					}
+					if f := s.RootModule().Resources[policyAddr].Primary.Attributes["generations.0.file"]; f == old {
+						return fmt.Errorf("the archive without a manifest is listed")
+					}
+					return nil
+				}),
+			},
+			{Config: smfConfig(proxyPaths, dest, log, 1, "1", ""), PlanOnly: true},
+		},
+	})
+}
+
+func TestUnverifiableReason(t *testing.T) {
+	f := "/bk/x-20260101T000000Z-00000000.tar.gz"
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("%w: %s has no manifest", archive.ErrMissing, f), "its manifest " + f + ".manifest.json is missing"},
+		{fmt.Errorf("%w: manifest of %s: version 2 is newer than this provider reads (1)", archive.ErrCorrupt, f),
+			"its manifest " + f + ".manifest.json cannot be used: version 2 is newer than this provider reads (1)"},
+		{nil, "missing or unreadable"},
+	} {
+		if got := unverifiableReason(backup.Problem{File: f, Unverifiable: true, Err: c.err}); !strings.Contains(got, c.want) {
+			t.Errorf("%v: %q, want %q", c.err, got, c.want)
 		}
 	}
 }

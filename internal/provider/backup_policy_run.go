@@ -5,6 +5,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -161,13 +162,58 @@ func generationsValue(gens []backup.Generation) types.List {
 	return types.ListValueMust(generationType, elems)
 }
 
-func expectedOf(gens []backup.Generation) privateState {
+// expectedOf is the private state an apply leaves: the generations it
+// saw, and the unverifiable archives it reported (accepted).
+func expectedOf(gens []backup.Generation, unverifiable []backup.Problem) privateState {
 	ps := privateState{Expected: []string{}, Files: map[string]string{}}
 	for _, g := range gens {
 		ps.Expected = append(ps.Expected, g.ID)
 		ps.Files[g.ID] = g.File
 	}
+	for _, p := range unverifiable {
+		ps.Accepted = append(ps.Accepted, p.File)
+	}
 	return ps
+}
+
+// unverifiableReason says what is wrong with the manifest of an archive
+// that cannot be verified.
+func unverifiableReason(p backup.Problem) string {
+	m := archive.ManifestPath(p.File)
+	switch {
+	case p.Err == nil:
+		return "its manifest " + m + " is missing or unreadable"
+	case errors.Is(p.Err, archive.ErrMissing):
+		return "its manifest " + m + " is missing"
+	default:
+		msg := p.Err.Error()
+		// "archive corrupt: manifest of <file>: <why>" -> "<why>"
+		if _, why, ok := strings.Cut(msg, "manifest of "+p.File+": "); ok {
+			msg = why
+		}
+		return "its manifest " + m + " cannot be used: " + msg
+	}
+}
+
+// warnUnverifiable tells the user about archive files without a usable
+// manifest: what is wrong, what the provider does (keep them, never count
+// or prune them) and what they can do.
+func warnUnverifiable(diags *diag.Diagnostics, probs []backup.Problem) {
+	if len(probs) == 0 {
+		return
+	}
+	var b strings.Builder
+	for _, p := range probs {
+		fmt.Fprintf(&b, "  - %s: %s\n", p.File, unverifiableReason(p))
+	}
+	diags.AddWarning(fmt.Sprintf("%d archive(s) kept but not verifiable: manifest missing or unreadable", len(probs)),
+		"These archive files in the destination have no usable manifest:\n"+b.String()+"\n"+
+			"Without a usable manifest an archive cannot be checked or restored by backupctl, so it is not listed in `generations` and does not "+
+			"count towards `keep`. It may still be intact, and the only copy of its data: backupctl never prunes or deletes it (only a destroy "+
+			"with force_destroy = true does), and reports it at every refresh.\n\n"+
+			"To fix it, put the manifest back (<archive>.manifest.json, e.g. from a copy of the destination), or upgrade the provider when the "+
+			"manifest is of a newer version: the archive is then a generation again (and pruned by `keep` as usual). If the archive is not "+
+			"needed (e.g. left by an interrupted backup), delete it by hand: rm <archive> <archive>.labels.json")
 }
 
 // setEffective fills the effective_* attributes of a known model.
