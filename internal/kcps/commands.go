@@ -65,6 +65,28 @@ func (c *Client) CreateVolume(ctx context.Context, name, snapshotID, zoneID stri
 	return c.startJob(ctx, "createVolume", set(url.Values{}, "name", name, "snapshotid", snapshotID, "zoneid", zoneID), false)
 }
 
+// VolumeCreating is the state of a volume whose createVolume job runs:
+// listed, but not to be attached or deleted yet.
+const VolumeCreating = "Creating"
+
+// WaitVolumeCreated polls a volume while it is Creating (with the poll
+// back-off of snapshots) and returns it as it then is; a volume not being
+// created comes back at once.
+func (c *Client) WaitVolumeCreated(ctx context.Context, id string) (Volume, error) {
+	start := c.clock.Now()
+	var d time.Duration
+	for {
+		v, err := c.GetVolume(ctx, id)
+		if err != nil || v.State != VolumeCreating {
+			return v, err
+		}
+		d = c.poll.Next(d, c.clock.Now().Sub(start), c.rand())
+		if err := c.clock.Sleep(ctx, d); err != nil {
+			return v, fmt.Errorf("volume %s is still Creating: %w", id, err)
+		}
+	}
+}
+
 // AttachVolume starts attaching a volume to a VM.
 func (c *Client) AttachVolume(ctx context.Context, volumeID, vmID string) (Job, error) {
 	return c.startJob(ctx, "attachVolume", set(url.Values{}, "id", volumeID, "virtualmachineid", vmID), false)

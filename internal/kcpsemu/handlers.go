@@ -357,12 +357,16 @@ func (e *Emulator) createVolume(c *call) (any, *csError) {
 	if src := e.volumes[s.VolumeID]; src != nil {
 		size = src.SizeGB
 	}
+	// Listed at once, as CloudStack records it before the job copies the
+	// data: "Creating" until the job ends.
 	v := &volume{seq: e.nextSeq(), ID: newID(), Name: c.get("name"), Account: c.acct.Name, ZoneID: zone,
-		Type: "DATADISK", SizeGB: size, Created: c.now}
+		Type: "DATADISK", SizeGB: size, Created: c.now, Creating: true}
+	e.volumes[v.ID] = v
 	j := e.startJob(c.acct.Name, c.cmd, v.ID, "Volume", false, e.scaled(secVolumePerGB*float64(size)), func(j *job) {
-		e.volumes[v.ID] = v
+		v.Creating = false
 		j.succeed(map[string]any{"volume": e.volumeJSON(v)})
 	})
+	j.onFail = func(*job) { delete(e.volumes, v.ID) }
 	return asyncAnswer(j), nil
 }
 
@@ -380,6 +384,9 @@ func (e *Emulator) attachVolume(c *call) (any, *csError) {
 	}
 	if v.VMID != "" {
 		return nil, errParam("Volume %s is already attached to a VM", v.ID)
+	}
+	if v.Creating {
+		return nil, errParam("Volume %s is Creating: it can be attached once it is Ready", v.ID)
 	}
 	if v.ZoneID != m.ZoneID {
 		return nil, errParam("Volume %s (zone %s) and VM %s (zone %s) are in different zones", v.ID, v.ZoneID, m.ID, m.ZoneID)
@@ -419,6 +426,9 @@ func (e *Emulator) deleteVolume(c *call) (any, *csError) {
 	}
 	if v.VMID != "" {
 		return nil, errParam("Please specify a volume that is not attached to any VM.")
+	}
+	if v.Creating {
+		return nil, errParam("Please specify a volume in Ready or Allocated state: volume %s is Creating", v.ID)
 	}
 	for _, s := range e.snapshots {
 		if s.VolumeID == v.ID && s.inProgress() {

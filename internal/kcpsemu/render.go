@@ -41,10 +41,17 @@ func (e *Emulator) vmJSON(v *vm) map[string]any {
 	return m
 }
 
+func (v *volume) state() string {
+	if v.Creating {
+		return "Creating"
+	}
+	return "Ready"
+}
+
 func (e *Emulator) volumeJSON(v *volume) map[string]any {
 	m := map[string]any{
 		"id": v.ID, "name": v.Name, "zoneid": v.ZoneID, "zonename": e.zoneName(v.ZoneID), "type": v.Type,
-		"size": v.SizeGB << 30, "created": v.Created.In(jst).Format(csTime), "state": "Ready",
+		"size": v.SizeGB << 30, "created": v.Created.In(jst).Format(csTime), "state": v.state(),
 		"account": v.Account, "domainid": e.byName[v.Account].DomainID, "domain": "ROOT",
 		"storagetype": "shared", "hypervisor": "VMware", "destroyed": false,
 	}

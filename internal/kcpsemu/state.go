@@ -29,6 +29,9 @@ type volume struct {
 	VMID            string
 	SizeGB          int64
 	Created         time.Time
+	// Creating is true while the createVolume job that makes it runs
+	// (state "Creating"; "Ready" otherwise).
+	Creating bool
 }
 
 type snapshot struct {

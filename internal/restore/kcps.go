@@ -491,6 +491,13 @@ func RemoveKCPS(ctx context.Context, c *kcps.Client, zoneID string, objs []Objec
 		}
 	}
 	for _, o := range vols {
+		// A volume whose createVolume job was cut short (the drill was
+		// cancelled) is listed as Creating until the job ends, and KCPS
+		// refuses to delete it before: wait for it.
+		if _, err := c.WaitVolumeCreated(ctx, o.ID); err != nil && !kcps.IsNotFound(err) {
+			fail(o, "delete", err)
+			continue
+		}
 		err := c.DeleteVolume(ctx, o.ID)
 		if err != nil && !gone(ctx, err, func() error { _, e := c.GetVolume(ctx, o.ID); return e }) {
 			fail(o, "delete", err)

@@ -292,3 +292,28 @@ func TestKCPSLeftoversOfAnUntrackedRestoreRefused(t *testing.T) {
 		t.Fatalf("remove: %v %v", left, errs)
 	}
 }
+
+// A drill cancelled while a volume is being created: KCPS lists the
+// volume (Creating) and refuses to delete it until its job ends. The
+// rollback waits for it and removes it; nothing is left untracked.
+func TestKCPSDrillCancelledDuringCreateVolume(t *testing.T) {
+	s, c := kcpsFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res, err := Do(ctx, drillSource(c, snapData), Spec{Mode: ModeDrill, Hosts: hostsOf(&transport.Local{}),
+		OnCreate: func(o Object) {
+			if o.Type == ObjectVolume {
+				cancel()
+			}
+		}})
+	if err == nil {
+		t.Fatal("the cancelled drill succeeded")
+	}
+	if len(res.Created) != 0 {
+		t.Fatalf("still to remove: %+v (err %v)", res.Created, err)
+	}
+	time.Sleep(500 * time.Millisecond) // longer than any emulated job here
+	if l := leftovers(s, "web01-drill"); len(l) > 0 {
+		t.Fatalf("left behind: %v (err %v)", l, err)
+	}
+}
