@@ -162,6 +162,25 @@ func (c *Client) CachedStatus(ctx context.Context, class, proxy string) (*Status
 	return StatusOf(info, class, proxy)
 }
 
+// JoinRefusal reads the class through the shared snapshot and returns why
+// GDS would refuse to Join p (see CheckJoin), or nil; also nil when p's
+// proxy is already related (Ensure adopts or converges such a pair).
+// err is a failure to read sdxinfo.
+func (c *Client) JoinRefusal(ctx context.Context, p Pair) (refusal, err error) {
+	info, err := c.CachedInfo(ctx, p.Class)
+	if err != nil {
+		return nil, err
+	}
+	st, err := StatusOf(info, p.Class, p.Proxy)
+	if err != nil {
+		return nil, err
+	}
+	if st.State != StateNone {
+		return nil, nil
+	}
+	return CheckJoin(c.T.Host(), info, p), nil
+}
+
 // StopVolumes stops volumes (sdxvolume -F), on every node with allNodes.
 func (c *Client) StopVolumes(ctx context.Context, class string, vols []string, allNodes bool) error {
 	return c.change(ctx, class, StopVolumeArgv(class, vols, allNodes))

@@ -75,7 +75,7 @@ func (c *Client) Ensure(ctx context.Context, d Desired, h Hooks) (*Outcome, erro
 	case StateNone:
 		// Refuse what GDS would refuse before stopping anything: a
 		// stopped proxy left behind by a Join that fails is an outage.
-		if err := checkJoin(c.T.Host(), info, d.Pair); err != nil {
+		if err := CheckJoin(c.T.Host(), info, d.Pair); err != nil {
 			return out, err
 		}
 		if !d.IsGroup() {
@@ -204,14 +204,14 @@ func sameMap(a, b map[string]string) bool {
 	return true
 }
 
-// checkJoin refuses, from the sdxinfo already read, a Join that GDS would
+// CheckJoin refuses, from the sdxinfo already read, a Join that GDS would
 // refuse (A.1.11: master and proxy in one non-shadow class, in different
 // groups, of mirror or single type; the master is not a proxy; the proxy
 // has no proxy of its own; a proxy group holds no volumes), so that no
 // proxy volume is stopped for a Join bound to fail. A started proxy is
 // not refused: stopping it is the step before Join. Whatever sdxinfo does
 // not show is left to GDS.
-func checkJoin(host string, info *Info, p Pair) error {
+func CheckJoin(host string, info *Info, p Pair) error {
 	refuse := func(obj string, kind error, format string, a ...any) error {
 		return &Error{Host: host, Object: obj, Kind: kind, Message: fmt.Sprintf(format, a...)}
 	}

@@ -370,7 +370,45 @@ func (r *gdsProxyPairResource) ModifyPlan(ctx context.Context, req resource.Modi
 			plan.CopyStatus, plan.PartedAt = types.StringUnknown(), prior.PartedAt
 		}
 	}
+	if prior == nil {
+		r.checkJoin(ctx, &plan, &resp.Diagnostics)
+	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// checkJoin refuses at plan time a new pair that GDS would refuse to Join
+// (the manuals' preconditions, as sdxinfo shows them: see gds.CheckJoin),
+// from the run's shared sdxinfo of the class. A host that cannot be read
+// now is only a warning: the apply checks again before any command.
+func (r *gdsProxyPairResource) checkJoin(ctx context.Context, plan *gdsProxyPairModel, diags *diag.Diagnostics) {
+	if r.data == nil || diags.HasError() || plan.Host.IsUnknown() || plan.Class.IsUnknown() || plan.Master.IsUnknown() ||
+		plan.Proxy.IsUnknown() || plan.VolumeMap.IsUnknown() {
+		return
+	}
+	var d diag.Diagnostics
+	c := r.data.gdsClient(r.data.LogContext(ctx), plan.Host.ValueString(), &d)
+	p := plan.pair(ctx, &d)
+	if c == nil || d.HasError() {
+		return
+	}
+	refusal, err := c.JoinRefusal(ctx, p)
+	switch {
+	case err != nil:
+		diags.AddWarning("GDS proxy pair: Join preconditions not checked",
+			fmt.Sprintf("%s: sdxinfo could not be read at plan time (%v); the apply checks them again before any command runs.", plan.ID.ValueString(), err))
+	case refusal != nil:
+		at := path.Root("proxy")
+		var ge *gds.Error
+		if errors.As(refusal, &ge) {
+			switch ge.Object {
+			case p.Master:
+				at = path.Root("master")
+			case p.Class:
+				at = path.Root("class")
+			}
+		}
+		attrError(diags, at, "GDS proxy pair "+plan.ID.ValueString()+": GDS would refuse the Join", refusal.Error()+"\n\nNo change was made on the host.")
+	}
 }
 
 func (r *gdsProxyPairResource) hooks(ctx context.Context, t transport.Transport, m *gdsProxyPairModel, diags *diag.Diagnostics) gds.Hooks {

@@ -370,6 +370,33 @@ func TestAccGDSProxyPair_invalid(t *testing.T) {
 	}
 }
 
+// A new pair GDS would refuse to Join is refused at plan time, from
+// sdxinfo, naming the attribute; nothing is changed on the host.
+func TestAccGDSProxyPair_joinRefusedAtPlan(t *testing.T) {
+	testAccPreCheck(t)
+	a := gdsAccLocal(t)
+	a.emu.MustRun(t, "sdxvolume", "-F", "-c", "Class1", "-v", "Volume2", "-e", "allnodes")
+	a.emu.MustRun(t, "sdxproxy", "Join", "-c", "Class1", "-m", "Volume1", "-p", "Volume2")
+	for _, c := range []struct{ name, master, proxy, want string }{
+		{"same group", "Volume1", "Volume3", `(?s)GDS would refuse the Join \(proxy\).*same\s+group\s+Group1.*No\s+change\s+was\s+made`},
+		{"master is a proxy", "Volume2", "Volume3", `(?s)GDS would refuse the Join \(master\).*itself\s+a\s+proxy\s+of\s+Volume1`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: testProviderFactories,
+				Steps: []resource.TestStep{{
+					Config:      a.config(fmt.Sprintf("  class = \"Class1\"\n  master = %q\n  proxy = %q\n  all_nodes = true\n", c.master, c.proxy)),
+					PlanOnly:    true,
+					ExpectError: regexp.MustCompile(c.want),
+				}},
+			})
+			if ch := a.changes(); len(ch) != 2 {
+				t.Fatalf("commands that change the host ran: %q", ch)
+			}
+		})
+	}
+}
+
 // An apply that times out during the copy leaves a joined pair; the next
 // apply waits for the copy instead of joining again.
 func TestAccGDSProxyPair_timeoutDuringCopy(t *testing.T) {
