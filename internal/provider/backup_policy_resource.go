@@ -154,7 +154,9 @@ func (r *backupPolicyResource) Schema(ctx context.Context, _ resource.SchemaRequ
 				Description:   "`<destination host>:<destination path>`, the import ID.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 			"host": schema.StringAttribute{Required: true,
-				Description: "Configured host (a key of the provider's `hosts`, or `local`) holding the paths; commands run there."},
+				Description: "Configured host (a key of the provider's `hosts`, or `local`) holding the paths; commands run there. " +
+					"When `destination.host` is unset the archives are on this host too, so changing it replaces the policy (like a change of `destination`).",
+				PlanModifiers: []planmodifier.String{destinationHostReplace{}}},
 			"application": schema.StringAttribute{Optional: true,
 				Description: "Preset from the manuals: " + strings.Join(apps.Names(), ", ") + ". Presets supply paths and " +
 					"stop/start/export/after_success commands (shown in the effective_* attributes); every value set here replaces the preset's. " +
@@ -193,8 +195,9 @@ func (r *backupPolicyResource) Schema(ctx context.Context, _ resource.SchemaRequ
 				Description: "Where the archives go: a directory that belongs to this policy alone.",
 				Attributes: map[string]schema.Attribute{
 					"host": schema.StringAttribute{Optional: true,
-						Description:   "Configured host holding the archives; default: `host`. Bytes stream from host to host through the provider without landing on disk here.",
-						PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
+						Description: "Configured host holding the archives; default: `host`. Bytes stream from host to host through the provider without landing on disk here. " +
+							"Changing the host the archives are on replaces the policy; setting it to the value it defaulted to (or unsetting it when it equals `host`) does not.",
+						PlanModifiers: []planmodifier.String{destinationHostReplace{}}},
 					"path": schema.StringAttribute{Required: true,
 						Description:   "Absolute directory of this policy's archives (made if missing). Its name prefixes the generation files.",
 						PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
@@ -299,11 +302,9 @@ func (r *backupPolicyResource) ModifyPlan(ctx context.Context, req resource.Modi
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("generations"), types.ListUnknown(generationType))...)
 		if known(plan.Host) {
 			if dest, ok, _ := plan.destination(ctx); ok && known(dest.Path) {
-				h := dest.Host.ValueString()
-				if dest.Host.IsNull() {
-					h = plan.Host.ValueString()
+				if h, ok := effectiveDestHost(plan.Host, dest.Host); ok {
+					resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), types.StringValue(destID(h, dest.Path.ValueString())))...)
 				}
-				resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), types.StringValue(destID(h, dest.Path.ValueString())))...)
 			}
 		}
 		return
@@ -313,13 +314,27 @@ func (r *backupPolicyResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	// Changing the destination replaces the policy: its destroy must be allowed.
+	// Changing the destination (its path, or the host the archives are on:
+	// destination.host, or host when that is unset) replaces the policy:
+	// its destroy must be allowed.
 	if pd, ok, _ := plan.destination(ctx); ok && !state.ForceDestroy.ValueBool() && !state.Generations.IsNull() && len(state.Generations.Elements()) > 0 {
 		sd, _, _ := state.destination(ctx)
-		if (known(pd.Path) && !pd.Path.Equal(sd.Path)) || (!pd.Host.IsUnknown() && !pd.Host.Equal(sd.Host)) {
+		n := len(state.Generations.Elements())
+		before, _ := effectiveDestHost(state.Host, sd.Host)
+		after, afterKnown := effectiveDestHost(plan.Host, pd.Host)
+		hostMoved := afterKnown && after != before
+		switch {
+		case (known(pd.Path) && !pd.Path.Equal(sd.Path)) || (hostMoved && !pd.Host.Equal(sd.Host)):
 			attrError(&resp.Diagnostics, path.Root("destination"), "Backup generations would be lost",
 				fmt.Sprintf("Changing destination replaces the policy, which deletes the %d generation(s) in %s. Set force_destroy = true first (and apply), "+
-					"or `terraform state rm` the policy to keep the old archives.", len(state.Generations.Elements()), state.ID.ValueString()))
+					"or `terraform state rm` the policy to keep the old archives.", n, state.ID.ValueString()))
+			return
+		case hostMoved:
+			attrError(&resp.Diagnostics, path.Root("host"), "Backup generations would be lost",
+				fmt.Sprintf("Changing host replaces the policy: destination.host is unset, so the archives follow host, from %q to %q. "+
+					"The replacement deletes the %d generation(s) in %s. Set destination.host = %q to keep the archives where they are "+
+					"(an update in place), set force_destroy = true first (and apply), or `terraform state rm` the policy to keep the old archives.",
+					before, after, n, state.ID.ValueString(), before))
 			return
 		}
 	}
@@ -344,6 +359,60 @@ func (r *backupPolicyResource) ModifyPlan(ctx context.Context, req resource.Modi
 		}
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("generations"), gens)...)
 	}
+}
+
+// effectiveDestHost is the host the archives are on: destination.host, or
+// host when that is unset or empty (as destinationHost and
+// backup.Policy.DestHost). ok is false while it is unknown.
+func effectiveDestHost(host, destHost types.String) (string, bool) {
+	if destHost.IsUnknown() {
+		return "", false
+	}
+	if h := destHost.ValueString(); h != "" {
+		return h, true
+	}
+	if host.IsUnknown() {
+		return "", false
+	}
+	return host.ValueString(), true
+}
+
+// destinationHostReplace, on host and destination.host, replaces the
+// policy when the host its archives are on changes: a change of
+// destination.host, or of host while destination.host is unset. Writing
+// the default out (or leaving it out) is no replacement, nor is moving the
+// source while destination.host keeps the archives where they are.
+type destinationHostReplace struct{}
+
+func (destinationHostReplace) Description(context.Context) string {
+	return "Requires replacement when the destination host (destination.host, or host when unset) changes."
+}
+
+func (m destinationHostReplace) MarkdownDescription(ctx context.Context) string {
+	return m.Description(ctx)
+}
+
+func (destinationHostReplace) PlanModifyString(ctx context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() || req.PlanValue.Equal(req.StateValue) {
+		return
+	}
+	hosts := func(get func(context.Context, path.Path, any) diag.Diagnostics) (string, bool) {
+		var host types.String
+		var dest types.Object
+		resp.Diagnostics.Append(get(ctx, path.Root("host"), &host)...)
+		resp.Diagnostics.Append(get(ctx, path.Root("destination"), &dest)...)
+		if dest.IsUnknown() {
+			return "", false
+		}
+		destHost := types.StringNull()
+		if h, ok := dest.Attributes()["host"].(types.String); ok {
+			destHost = h
+		}
+		return effectiveDestHost(host, destHost)
+	}
+	before, _ := hosts(req.State.GetAttribute)
+	after, ok := hosts(req.Plan.GetAttribute)
+	resp.RequiresReplace = !ok || after != before
 }
 
 func (r *backupPolicyResource) planDestroy(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {

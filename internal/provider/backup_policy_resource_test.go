@@ -915,3 +915,104 @@ func TestUnverifiableReason(t *testing.T) {
 		}
 	}
 }
+
+// TestAccBackupPolicy_hostChangeMovesDefaultDestination: with
+// destination.host unset the archives follow host, so changing host is a
+// change of destination: refused while generations exist (naming host,
+// nothing deleted), a replacement (new id) with force_destroy, and an
+// in-place update when destination.host pins the archives where they are.
+func TestAccBackupPolicy_hostChangeMovesDefaultDestination(t *testing.T) {
+	testAccPreCheck(t)
+	s := sshdtest.StartT(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "data")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(dir, "bk")
+	cfg := func(host, destHost string, force bool) string {
+		dh := ""
+		if destHost != "" {
+			dh = fmt.Sprintf("host = %q, ", destHost)
+		}
+		return sshHostConfig(s, "") + fmt.Sprintf(`
+resource "backupctl_backup_policy" "this" {
+  host          = %q
+  paths         = [%q]
+  destination   = { %spath = %q }
+  keep          = 1
+  force_destroy = %t
+}
+`, host, src, dh, dest, force)
+	}
+	var firstGen string
+	idIs := func(want string) statecheck.StateCheck {
+		return statecheck.ExpectKnownValue(policyAddr, tfjsonpath.New("id"), knownvalue.StringExact(want))
+	}
+	sameGeneration := func(s *terraform.State) error {
+		if got := s.RootModule().Resources[policyAddr].Primary.Attributes["generations.0.id"]; got != firstGen {
+			return fmt.Errorf("generation %s, want the first one %s", got, firstGen)
+		}
+		return nil
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:            cfg("local", "", false),
+				ConfigStateChecks: []statecheck.StateCheck{idIs("local:" + dest), generationsLen(1)},
+				Check: func(s *terraform.State) error {
+					firstGen = s.RootModule().Resources[policyAddr].Primary.Attributes["generations.0.id"]
+					return nil
+				},
+			},
+			{
+				// Like a change of destination: refused, naming host.
+				Config:      cfg("box", "", false),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Backup generations would be lost \(host\).*Changing host replaces the policy`),
+			},
+			{
+				// Nothing was deleted on the old host.
+				Config: cfg("local", "", false),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{idIs("local:" + dest), generationsLen(1)},
+				Check:             resource.ComposeTestCheckFunc(expectArchives(dest, 1), sameGeneration),
+			},
+			{
+				// Pinning destination.host to where the archives are moves
+				// only the source: an update in place, same id and archives.
+				Config: cfg("box", "local", false),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(policyAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{idIs("local:" + dest), generationsLen(1)},
+				Check:             resource.ComposeTestCheckFunc(expectArchives(dest, 1), sameGeneration),
+			},
+			{
+				// Back to the default destination (still local): in place.
+				Config: cfg("local", "", true),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(policyAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{idIs("local:" + dest), generationsLen(1)},
+				Check:             resource.ComposeTestCheckFunc(expectArchives(dest, 1), sameGeneration),
+			},
+			{
+				// With force_destroy: replaced, and the id names the new host.
+				Config: cfg("box", "", true),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(policyAddr, plancheck.ResourceActionDestroyBeforeCreate),
+					plancheck.ExpectKnownValue(policyAddr, tfjsonpath.New("id"), knownvalue.StringExact("box:"+dest)),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{idIs("box:" + dest), generationsLen(1)},
+				Check:             expectArchives(dest, 1),
+			},
+		},
+	})
+}
