@@ -126,7 +126,9 @@ const (
 
 // Entry is one archive member.
 type Entry struct {
-	// Name is the member name, relative, without a trailing "/".
+	// Name is the member name, relative, without a trailing "/". Like
+	// Linkname, Uname and Gname it holds the exact bytes of the name,
+	// which need not be UTF-8 (see encodeManifest).
 	Name string `json:"name"`
 	// Type is one of the Type* constants.
 	Type string `json:"type"`
@@ -148,8 +150,19 @@ type Entry struct {
 	Devminor int64 `json:"devminor,omitempty"`
 }
 
-// ManifestVersion is the version Create writes.
-const ManifestVersion = 1
+// Manifest versions. Version 1 holds every name as a plain JSON string,
+// which can only be UTF-8. Version 2 adds, for each name (member name,
+// link target, owner or group name) that is not valid UTF-8, its exact
+// bytes in base64 ("name_b64" beside "name"...). Create writes the oldest
+// version that holds the manifest exactly: 1 when every name is valid
+// UTF-8, else 2 (see manifestVersionFor). Readers accept both.
+const (
+	// ManifestVersion is the newest version this code reads and writes.
+	ManifestVersion = 2
+	// manifestVersionUTF8 is the version of manifests whose names are
+	// all valid UTF-8.
+	manifestVersionUTF8 = 1
+)
 
 // Manifest is the JSON file beside an archive.
 type Manifest struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -169,7 +168,7 @@ func create(ctx context.Context, src, dst transport.Transport, dstPath string, o
 		return nil, fmt.Errorf("archive %s on host %q not written: %w", dstPath, dst.Host(), err)
 	}
 	m := &Manifest{
-		Version: ManifestVersion,
+		Version: manifestVersionFor(b.entries),
 		Info: Info{
 			File:    dstPath,
 			Bytes:   out.n,
@@ -183,7 +182,7 @@ func create(ctx context.Context, src, dst transport.Transport, dstPath string, o
 	if m.Entries == nil {
 		m.Entries = []Entry{}
 	}
-	data, err := json.Marshal(m)
+	data, err := encodeManifest(m)
 	if err != nil {
 		return nil, err
 	}

@@ -204,6 +204,7 @@ func readMembers(ctx context.Context, src transport.Transport, p string, opts Ex
 		return nil, corrupt(p, "file is %d bytes with SHA-256 %s, the manifest says %d bytes, %s", hr.n, sum, man.Info.Bytes, man.Info.SHA256)
 	}
 	built.Info.Bytes, built.Info.SHA256, built.Info.Files = hr.n, sum, int64(len(built.Entries))
+	built.Version = manifestVersionFor(built.Entries)
 	return built, nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -33,10 +32,10 @@ func ReadManifest(ctx context.Context, t transport.Transport, p string) (*Manife
 
 func parseManifest(data []byte, p string) (*Manifest, error) {
 	var m Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
+	if err := decodeManifest(data, &m); err != nil {
 		return nil, fmt.Errorf("%w: manifest of %s: %v", ErrCorrupt, p, err)
 	}
-	if m.Version != ManifestVersion {
+	if m.Version < manifestVersionUTF8 || m.Version > ManifestVersion {
 		if m.Version > ManifestVersion {
 			return nil, fmt.Errorf("%w: manifest of %s: version %d is newer than this provider reads (%d): it was written by a newer backupctl",
 				ErrCorrupt, p, m.Version, ManifestVersion)

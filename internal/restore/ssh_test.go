@@ -16,10 +16,7 @@ import (
 // after-check (stat, sha256sum -c) and the verify commands run there.
 func TestArchiveDrillOverSSH(t *testing.T) {
 	ctx := context.Background()
-	s := sshdtest.StartT(t)
-	box := transport.NewSSH(transport.SSHConfig{Name: "box", Address: s.Addr, User: s.User, PrivateKey: s.ClientKey,
-		KnownHostsFile: s.KnownHostsFile, Env: map[string]string{"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}})
-	t.Cleanup(func() { _ = box.Close() })
+	box := sshBox(t)
 	local := &transport.Local{}
 	dir := t.TempDir()
 	app := writeTree(t, filepath.Join(dir, "src"))
@@ -65,4 +62,14 @@ func hostname(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// sshBox is host "box": the loopback sshd, reached over SSH.
+func sshBox(t *testing.T) *transport.SSH {
+	t.Helper()
+	s := sshdtest.StartT(t)
+	box := transport.NewSSH(transport.SSHConfig{Name: "box", Address: s.Addr, User: s.User, PrivateKey: s.ClientKey,
+		KnownHostsFile: s.KnownHostsFile, Env: map[string]string{"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}})
+	t.Cleanup(func() { _ = box.Close() })
+	return box
 }
