@@ -21,7 +21,8 @@ import (
 // what a drill of that name left (the VM, its `<name>-restore-data<N>`
 // volumes and its `<name>-restore-root` template, e.g. after the state was
 // lost) so that destroy removes it; archive and gds imports only record
-// the id and adopt nothing (destroy removes nothing).
+// the id and adopt nothing (destroy removes nothing), and the next apply
+// records the configuration without restoring again (rfsAdoptKey).
 func (r *restoreResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	kind, ident, ok := strings.Cut(req.ID, ":")
 	m := restoreModel{
@@ -88,6 +89,9 @@ func (r *restoreResource) ImportState(ctx context.Context, req resource.ImportSt
 	}
 	if b, err := json.Marshal(created); err == nil {
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, rfsPrivateKey, b)...)
+	}
+	if kind != restore.KindKCPS {
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, rfsAdoptKey, []byte("1"))...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

@@ -20,8 +20,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -161,7 +159,7 @@ func (r *restoreResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			Validators: []validator.List{listvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1))}}
 	}
 	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
-	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
+	replace := []planmodifier.String{rfsReplaceString}
 	resp.Schema = schema.Schema{
 		Description: "A restore, or a restore drill, of a backup taken by backupctl: an archive generation written back onto a host, " +
 			"a GDS proxy volume copied back onto its master (`sdxproxy Restore`), or a KCPS VM rebuilt from its volume snapshots. " +
@@ -174,7 +172,7 @@ func (r *restoreResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"archive": schema.SingleNestedAttribute{Optional: true,
 				Description: "Restore an archive: a `backupctl_backup_policy` generation (`generation_id` with `from_path`) or any archive " +
 					"with its manifest (`file`, optionally `sha256`). Its SHA-256 is checked before, every restored file after.",
-				PlanModifiers: []planmodifier.Object{objectplanmodifier.RequiresReplace()},
+				PlanModifiers: []planmodifier.Object{rfsReplaceObject},
 				Attributes: map[string]schema.Attribute{
 					"generation_id": schema.StringAttribute{Optional: true,
 						Description: "Generation id (from `backupctl_backup_policy.generations[*].id` or `backupctl_backup_generations`). Needs `from_path`."},
@@ -204,7 +202,7 @@ func (r *restoreResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"gds": schema.SingleNestedAttribute{Optional: true,
 				Description: "Copy a parted GDS proxy volume (or group) back onto its master with `sdxproxy Restore`. Refused while joined. " +
 					"It always overwrites the master: `mode` must be `in_place`.",
-				PlanModifiers: []planmodifier.Object{objectplanmodifier.RequiresReplace()},
+				PlanModifiers: []planmodifier.Object{rfsReplaceObject},
 				Attributes: map[string]schema.Attribute{
 					"host":  schema.StringAttribute{Required: true, Description: "Host where the sdx commands run."},
 					"class": schema.StringAttribute{Required: true, Description: "Disk class."},
@@ -223,7 +221,7 @@ func (r *restoreResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"kcps": schema.SingleNestedAttribute{Optional: true,
 				Description: "Rebuild a VM from KCPS volume snapshots (seed 004): a template from the ROOT snapshot, a VM from it " +
 					"(`deployValueVirtualMachine`), a volume from each data snapshot, attached. Refused across zones.",
-				PlanModifiers: []planmodifier.Object{objectplanmodifier.RequiresReplace()},
+				PlanModifiers: []planmodifier.Object{rfsReplaceObject},
 				Attributes: map[string]schema.Attribute{
 					"root_snapshot_id": schema.StringAttribute{Required: true, Description: "Snapshot of the ROOT (OS) volume."},
 					"data_snapshot_ids": schema.ListAttribute{Optional: true, ElementType: types.StringType,
@@ -246,7 +244,7 @@ func (r *restoreResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"`<host>/<class>/<proxy>` (gds), `<name>` (kcps)."},
 			"verify": schema.SingleNestedAttribute{Optional: true,
 				Description:   "Commands that prove the restored target works.",
-				PlanModifiers: []planmodifier.Object{objectplanmodifier.RequiresReplace()},
+				PlanModifiers: []planmodifier.Object{rfsReplaceObject},
 				Attributes: map[string]schema.Attribute{
 					"commands": schema.ListAttribute{Required: true, ElementType: types.StringType,
 						Description: "Run in order with `/bin/sh -c`; the first failure fails the apply. They see `RESTORE_KIND`, `RESTORE_MODE`, " +
@@ -267,7 +265,7 @@ func (r *restoreResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"max_rto": schema.StringAttribute{Optional: true, PlanModifiers: replace,
 				Description: "Recovery time objective, a Go duration (`\"1h\"`): the restore and its verification must take at most this long; exceeding it fails the apply."},
 			"require_labels": schema.MapAttribute{Optional: true, ElementType: types.StringType,
-				PlanModifiers: []planmodifier.Map{mapplanmodifier.RequiresReplace()},
+				PlanModifiers: []planmodifier.Map{rfsReplaceMap},
 				Description: "Archive only: labels the generation must carry, e.g. `{ server_group = \"group1\" }`. " +
 					"An Interstage managed-server backup is restored only when `server_group` is given and matches."},
 			"started_at":  schema.StringAttribute{Computed: true, PlanModifiers: keep, Description: "When the restore started (RFC 3339)."},
@@ -339,6 +337,9 @@ func (r *restoreResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	var v rfsVerifyModel
 	if rfsObject(ctx, m.Verify, &v, d) {
 		host(path.Root("verify").AtName("host"), v.Host)
+	}
+	if !d.HasError() {
+		r.adoptPlan(ctx, req, resp, &m)
 	}
 }
 
@@ -622,12 +623,16 @@ func (r *restoreResource) objectExists(ctx context.Context, o restore.Object) (b
 	return false, nil
 }
 
-// Update only happens for timeouts (every other argument replaces).
+// Update only happens for timeouts (every other argument replaces), and
+// on the first apply after an archive or gds import (restore_from_snapshot_adopt.go).
 func (r *restoreResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state restoreModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	if r.adoptUpdate(ctx, req, resp, &plan, &state) {
 		return
 	}
 	state.Timeouts = plan.Timeouts

@@ -611,6 +611,71 @@ resource "backupctl_restore_from_snapshot" "drill" {
 	})
 }
 
+// An in_place restore imported (state lost, then terraform import
+// gds:...) is not run again by the next apply over the same
+// configuration: that apply records the configuration (an update that
+// runs nothing), and the plan after it is empty.
+func TestAccRestore_gdsImportDoesNotRestoreAgain(t *testing.T) {
+	testAccPreCheck(t)
+	emu := rfsGDSParted(t)
+	t.Setenv("PATH", emu.BinDir+":"+os.Getenv("PATH"))
+	t.Setenv(gdsemu.EnvRoot, emu.Root)
+	cfg := `
+resource "backupctl_restore_from_snapshot" "drill" {
+  gds = {
+    host  = "local"
+    class = "Class1"
+    proxy = "Volume2"
+  }
+  mode    = "in_place"
+  confirm = "local/Class1/Volume2"
+}
+`
+	restores := func(want int) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			if n := emu.Count("sdxproxy", "Restore"); n != want {
+				return fmt.Errorf("sdxproxy Restore ran %d times, want %d: %q", n, want, rfsSdxChanges(emu))
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: cfg, Check: restores(1)},
+			{ // the state is lost; the restore itself stays done
+				Config: "removed {\n  from = backupctl_restore_from_snapshot.drill\n  lifecycle {\n    destroy = false\n  }\n}\n",
+				Check:  restores(1),
+			},
+			{
+				Config:             cfg,
+				ResourceName:       rfsAddr,
+				ImportState:        true,
+				ImportStateId:      "gds:local/Class1/Volume2",
+				ImportStatePersist: true,
+			},
+			{
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(rfsAddr, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(rfsAddr, tfjsonpath.New("gds").AtMapKey("proxy"), knownvalue.StringExact("Volume2")),
+					statecheck.ExpectKnownValue(rfsAddr, tfjsonpath.New("verified"), knownvalue.Null()),
+				},
+				Check: restores(1),
+			},
+			{
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
+				Check: restores(1),
+			},
+		},
+	})
+}
+
 // A joined pair holds no snapshot: refused with a clear error, no Restore.
 func TestAccRestore_gdsJoinedRefused(t *testing.T) {
 	testAccPreCheck(t)
