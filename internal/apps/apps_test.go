@@ -55,6 +55,21 @@ func TestSMFPresetsFollowTheManual(t *testing.T) {
 	}
 }
 
+// An in_place Groupmax restore stops the servers first and starts them
+// after, with the backup's stop and start (not nxsrepstat, a backup-side
+// check); a drill (elsewhere) runs neither.
+func TestGroupmaxRestoreStopsAndStarts(t *testing.T) {
+	for _, name := range []string{GroupmaxMaster, GroupmaxServer} {
+		p := mustResolve(t, name, map[string]string{LabelMasterHost: "gmmaster"})
+		if !reflect.DeepEqual(p.Restore.Stop, []string{"/usr/GroupMail/bin/APSTOP", "/usr/GroupMail/bin/GM_STOP", "xodstop"}) {
+			t.Errorf("%s restore stop = %v", name, p.Restore.Stop)
+		}
+		if !reflect.DeepEqual(p.Restore.Start, []string{"xodstart", "/usr/GroupMail/bin/GM_START", "/usr/GroupMail/bin/APSTART"}) {
+			t.Errorf("%s restore start = %v", name, p.Restore.Start)
+		}
+	}
+}
+
 func TestGroupmaxMasterOrderAndJournal(t *testing.T) {
 	p := mustResolve(t, GroupmaxMaster, map[string]string{LabelMngJournal: "/gm/journal dir"})
 	wantStop := []string{"/usr/GroupMail/bin/APSTOP", "/usr/GroupMail/bin/GM_STOP", "xodstop"}

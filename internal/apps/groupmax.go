@@ -52,6 +52,11 @@ func groupmaxCommon(preset string, labels map[string]string) (Preset, string, er
 	for _, d := range groupmaxDirs {
 		p.Paths = append(p.Paths, base+"/"+d)
 	}
+	// An in_place restore writes the directories back under stopped
+	// servers, as the manual's restore does ("stop everything ... start"),
+	// with the backup's own stop and start.
+	p.Restore.Stop = append([]string(nil), p.Stop...)
+	p.Restore.Start = append([]string(nil), p.Start...)
 	return p, base, nil
 }
 
