@@ -176,7 +176,7 @@ func (r *kcpsVolumeSnapshotResource) ModifyPlan(ctx context.Context, req resourc
 			return
 		}
 	}
-	stopSummary, stopWarning := r.checkVolumeAtPlan(ctx, plan, &resp.Diagnostics)
+	stopSummary, stopWarning, volumeMissing := r.checkVolumeAtPlan(ctx, plan, !req.State.Raw.IsNull(), &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -221,6 +221,12 @@ func (r *kcpsVolumeSnapshotResource) ModifyPlan(ctx context.Context, req resourc
 		return
 	}
 	rp := planRotation(gens, int(plan.Keep.ValueInt64()), triggerTakes(st.Trigger, plan.Trigger, imported))
+	if rp.Take && volumeMissing {
+		attrError(&resp.Diagnostics, path.Root("volume_id"), "Volume not found",
+			fmt.Sprintf("The KCPS account has no volume %s any more: no new generation can be taken of it. Its snapshots stay; "+
+				"keep the trigger as it was to keep them in state, or set force_destroy = true and destroy to delete them.", plan.VolumeID.ValueString()))
+		return
+	}
 	if !rp.Take && len(rp.Prune) == 0 && len(rp.Accept) == 0 {
 		plan.Generations, plan.LatestSnapshotID, plan.PrunedIDs = st.Generations, st.LatestSnapshotID, st.PrunedIDs
 		if plan.PrunedIDs.IsNull() {
@@ -270,37 +276,48 @@ func (r *kcpsVolumeSnapshotResource) ModifyPlan(ctx context.Context, req resourc
 // stays stopped (an apply killed between stop and start, kill -9 or a
 // crash, leaves the VM stopped; the next apply does not know it stopped
 // it, and this warning is how the operator learns of it before applying).
-func (r *kcpsVolumeSnapshotResource) checkVolumeAtPlan(ctx context.Context, plan kcpsVolumeSnapshotModel, diags *diag.Diagnostics) (summary, detail string) {
+//
+// A volume that is gone fails the plan of a new resource; for one in state
+// it is only a warning (missing = true), since KCPS keeps the snapshots of
+// a deleted volume: settings can still change, the generations can be
+// pruned or destroyed, and only taking a new one is refused (ModifyPlan).
+func (r *kcpsVolumeSnapshotResource) checkVolumeAtPlan(ctx context.Context, plan kcpsVolumeSnapshotModel, existing bool, diags *diag.Diagnostics) (summary, detail string, missing bool) {
 	if plan.VolumeID.IsUnknown() || plan.VolumeID.IsNull() {
-		return "", ""
+		return "", "", false
 	}
 	ctx = r.data.LogContext(ctx)
 	acct := r.data.kcpsAccount()
 	if acct.err != nil {
 		diags.AddError("KCPS is not configured", acct.err.Error())
-		return "", ""
+		return "", "", false
 	}
 	vol, found, err := acct.Volume(ctx, plan.VolumeID.ValueString())
 	if err != nil {
 		diags.AddError("Cannot list KCPS volumes", err.Error())
-		return "", ""
+		return "", "", false
+	}
+	if !found && existing {
+		diags.AddAttributeWarning(path.Root("volume_id"), "Volume not found",
+			fmt.Sprintf("The KCPS account has no volume %s any more. Its snapshots (the generations in state) stay in KCPS; "+
+				"no new generation can be taken. To delete them, set force_destroy = true and destroy the resource.", plan.VolumeID.ValueString()))
+		return "", "", true
 	}
 	if !found {
 		attrError(diags, path.Root("volume_id"), "Volume not found",
 			fmt.Sprintf("The KCPS account has no volume %s.", plan.VolumeID.ValueString()))
-		return "", ""
+		return "", "", true
 	}
 	if vol.VirtualMachineID == "" || vol.VMState == "" || plan.VMPower.ValueString() != string(kcps.StopStart) {
-		return "", ""
+		return "", "", false
 	}
 	if vol.VMState == kcps.VMStopped {
 		return "The VM is stopped and stays stopped",
 			fmt.Sprintf("VM %s (%s) is Stopped: the new generation is taken with it stopped, and it is left stopped "+
 				"(stop_start starts again only a VM it stopped itself). If an earlier apply was interrupted while it had "+
-				"the VM stopped, start the VM again (startVirtualMachine) after this apply.", vol.VMName, vol.VirtualMachineID)
+				"the VM stopped, start the VM again (startVirtualMachine) after this apply.", vol.VMName, vol.VirtualMachineID), false
 	}
 	return "The VM will be stopped",
-		fmt.Sprintf("VM %s (%s) is %s: the new generation stops it, takes the snapshot and starts it again.", vol.VMName, vol.VirtualMachineID, vol.VMState)
+		fmt.Sprintf("VM %s (%s) is %s: the new generation stops it, takes the snapshot and starts it again.", vol.VMName, vol.VirtualMachineID, vol.VMState), false
 }
 
 // adoptionBasis is what TakeSnapshot is told of the generations in state:
@@ -473,7 +490,9 @@ func (r *kcpsVolumeSnapshotResource) Update(ctx context.Context, req resource.Up
 		}
 		pruned = append(pruned, g.ID)
 	}
-	plan.PrunedIDs = stringList(pruned)
+	if rp.Take || len(rp.Prune) > 0 || plan.PrunedIDs.IsUnknown() {
+		plan.PrunedIDs = stringList(pruned)
+	} // else nothing was to be pruned: the plan kept the last apply's ids
 	if len(failed) > 0 {
 		// Keep what could not be deleted: the next plan prunes it again.
 		result = append(result, failed...)

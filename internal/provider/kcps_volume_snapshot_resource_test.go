@@ -228,6 +228,70 @@ func TestAccKCPSVolumeSnapshot_outOfBandDeletion(t *testing.T) {
 	})
 }
 
+// After an apply that pruned, a change that neither takes nor prunes
+// (force_destroy here) applies cleanly and keeps the last pruned ids.
+func TestAccKCPSVolumeSnapshot_settingChangeAfterPrune(t *testing.T) {
+	testAccPreCheck(t)
+	srv := startKCPSEmu(t, kcpsTestScale)
+	const addr = "backupctl_kcps_volume_snapshot.v"
+	vol := kcpsemu.DemoVolDetached
+	cfg := func(trigger string, fd bool) string {
+		return kcpsSnapshotConfig(srv, vol, fmt.Sprintf("  keep = 1\n  trigger = %q\n  force_destroy = %t", trigger, fd))
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: cfg("t1", false)},
+			{Config: cfg("t2", false), Check: resource.TestCheckResourceAttr(addr, "pruned_snapshot_ids.#", "1")},
+			{
+				Config: cfg("t2", true),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(addr, "pruned_snapshot_ids.#", "1"),
+					checkStateMatchesKCPS(srv, addr, vol, 1),
+				),
+			},
+		},
+	})
+}
+
+// The volume deleted out of band (KCPS keeps its snapshots): plans and
+// setting changes still work with a warning, a new generation is refused
+// naming volume_id, and force_destroy then destroy deletes the snapshots.
+func TestAccKCPSVolumeSnapshot_volumeDeletedOutOfBand(t *testing.T) {
+	testAccPreCheck(t)
+	srv := startKCPSEmu(t, kcpsTestScale)
+	vol := kcpsemu.DemoVolDetached
+	cfg := func(trigger string, fd bool) string {
+		return kcpsSnapshotConfig(srv, vol, fmt.Sprintf("  trigger = %q\n  force_destroy = %t", trigger, fd))
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: cfg("a", false)},
+			{
+				PreConfig: func() {
+					if err := srv.DeleteVolume(vol); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config:   cfg("a", false),
+				PlanOnly: true,
+			},
+			{Config: cfg("b", false), PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)Volume not found \(volume_id\).*no new generation`)},
+			{Config: cfg("a", true)},
+		},
+		CheckDestroy: func(*terraform.State) error {
+			if ss := srv.Snapshots(vol); len(ss) != 0 {
+				return fmt.Errorf("left %d snapshots", len(ss))
+			}
+			return nil
+		},
+	})
+}
+
 func TestAccKCPSVolumeSnapshot_destroyRefused(t *testing.T) {
 	testAccPreCheck(t)
 	srv := startKCPSEmu(t, kcpsTestScale)
