@@ -144,3 +144,47 @@ func TestAccProvider_connectEarlyFalse(t *testing.T) {
 		t.Errorf("host %s (connect_early = false) was connected %d times by a configuration that does not use it", lazy, d)
 	}
 }
+
+// A host whose address (or env) is not known at plan time, because it
+// comes from a resource still to be created, is not reached with an empty
+// value (which would be this machine): reading it fails, naming the host
+// and the setting, and no command runs anywhere.
+func TestAccHostDataSource_addressUnknownAtPlan(t *testing.T) {
+	testAccPreCheck(t)
+	for _, c := range []struct{ name, host, want string }{
+		{"address", `address = terraform_data.later.output
+      password = "x"`, `(?s)host "gds1" cannot be reached yet: the value of its address is known\s+only\s+during\s+apply`},
+		{"env", `address = "192.0.2.11"
+      password = "x"
+      env = { GDSEMU_ROOT = terraform_data.later.output }`, `(?s)host "gds1" cannot be reached yet: the value of its env is known\s+only\s+during\s+apply`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := transport.Total(transport.Snapshot().Commands)
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: testProviderFactories,
+				Steps: []resource.TestStep{{
+					Config: fmt.Sprintf(`
+resource "terraform_data" "later" {
+  input = "192.0.2.11"
+}
+provider "backupctl" {
+  hosts = {
+    gds1 = {
+      %s
+    }
+  }
+}
+data "backupctl_host" "gds1" {
+  host = "gds1"
+}
+`, c.host),
+					PlanOnly:    true,
+					ExpectError: regexp.MustCompile(c.want),
+				}},
+			})
+			if n := transport.Total(transport.Snapshot().Commands) - before; n != 0 {
+				t.Fatalf("%d commands ran for a host not known yet", n)
+			}
+		})
+	}
+}

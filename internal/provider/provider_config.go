@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -143,8 +144,28 @@ func validateKCPS(k kcpsModel, p path.Path) diag.Diagnostics {
 
 func (h hostModel) toConfig(ctx context.Context, name string) (transport.HostConfig, diag.Diagnostics) {
 	var diags diag.Diagnostics
+	// Settings not known yet (at plan time, from resources still to be
+	// created): the host stays unreachable until apply, rather than being
+	// reached with an empty value (an empty address would be this machine).
+	var unknown []string
+	for _, a := range []struct {
+		name string
+		v    attr.Value
+	}{{"address", h.Address}, {"user", h.User}, {"private_key", h.PrivateKey}, {"password", h.Password},
+		{"known_hosts_file", h.KnownHostsFile}, {"host_key", h.HostKey}, {"sudo", h.Sudo}, {"env", h.Env}} {
+		if a.v.IsUnknown() {
+			unknown = append(unknown, a.name)
+		}
+	}
 	env := map[string]string{}
-	if !h.Env.IsNull() && !h.Env.IsUnknown() {
+	envKnown := !h.Env.IsUnknown()
+	for _, v := range h.Env.Elements() {
+		envKnown = envKnown && !v.IsUnknown()
+	}
+	switch {
+	case !envKnown && !h.Env.IsUnknown():
+		unknown = append(unknown, "env")
+	case envKnown && !h.Env.IsNull():
 		diags.Append(h.Env.ElementsAs(ctx, &env, false)...)
 	}
 	user := h.User.ValueString()
@@ -166,5 +187,5 @@ func (h hostModel) toConfig(ctx context.Context, name string) (transport.HostCon
 		UseAgent:       true,
 		Sudo:           h.Sudo.ValueBool(),
 		Env:            env,
-	}, Lazy: !h.ConnectEarly.IsNull() && !h.ConnectEarly.IsUnknown() && !h.ConnectEarly.ValueBool()}, diags
+	}, Lazy: !h.ConnectEarly.IsNull() && !h.ConnectEarly.IsUnknown() && !h.ConnectEarly.ValueBool(), Unknown: unknown}, diags
 }

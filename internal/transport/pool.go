@@ -13,12 +13,16 @@ import (
 const LocalHost = "local"
 
 // HostConfig is one entry of the provider's hosts map. An empty Address
-// means this machine.
+// means this machine (the implicit host "local" only).
 type HostConfig struct {
 	SSHConfig
 	// Lazy: Warm leaves the host alone; it is connected when a command
 	// first needs it.
 	Lazy bool
+	// Unknown lists the settings whose values are not known yet (a plan
+	// where they come from resources still to be created): the host is
+	// configured, but nothing can reach it until they are.
+	Unknown []string
 }
 
 // Pool hands out one shared transport per configured host.
@@ -66,10 +70,21 @@ func (p *Pool) Get(name string) (Transport, error) {
 	if !ok {
 		return nil, fmt.Errorf("host %q is not configured in the provider's hosts (known: %s)", name, strings.Join(p.Names(), ", "))
 	}
+	if len(cfg.Unknown) > 0 {
+		what := "the value of its " + cfg.Unknown[0] + " is"
+		if len(cfg.Unknown) > 1 {
+			what = "the values of its " + strings.Join(cfg.Unknown, ", ") + " are"
+		}
+		return nil, fmt.Errorf("host %q cannot be reached yet: %s known only during apply (from a resource or data source not read yet); "+
+			"nothing runs on it before then, and no other machine stands in for it", name, what)
+	}
 	var t Transport
-	if cfg.Address == "" {
+	switch {
+	case cfg.Address == "" && name == LocalHost:
 		t = &Local{Name: name, Env: cfg.Env, Sudo: cfg.Sudo, Observer: p.Observer}
-	} else {
+	case cfg.Address == "":
+		return nil, fmt.Errorf("host %q has no address", name)
+	default:
 		s := NewSSH(cfg.SSHConfig)
 		s.Observer = p.Observer
 		t = s
@@ -83,7 +98,7 @@ func (p *Pool) Get(name string) (Transport, error) {
 // closed again.
 func (p *Pool) Warm(idle time.Duration) {
 	for _, name := range p.Names() {
-		if h := p.hosts[name]; h.Address == "" || h.Lazy {
+		if h := p.hosts[name]; h.Address == "" || h.Lazy || len(h.Unknown) > 0 {
 			continue
 		}
 		if t, err := p.Get(name); err == nil {
