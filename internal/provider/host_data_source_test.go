@@ -188,3 +188,44 @@ data "backupctl_host" "gds1" {
 		})
 	}
 }
+
+// The whole hosts map, or the kcps block, not known at plan time: the plan
+// neither fails on a conversion error nor reaches anything; what needs a
+// host or KCPS says it cannot yet, naming it.
+func TestAccProvider_settingsUnknownAtPlan(t *testing.T) {
+	testAccPreCheck(t)
+	t.Setenv("BACKUPCTL_KCPS_ENDPOINT", "http://127.0.0.1:9/client/api") // must not stand in for the kcps block
+	for _, c := range []struct{ name, provider, use, want string }{
+		{"hosts", `hosts = { for n in terraform_data.later.output : n => { address = "192.0.2.11", password = "x" } }`,
+			`data "backupctl_host" "gds1" {
+  host = "gds1"
+}`, `(?s)host "gds1" cannot be reached yet: the provider's hosts are known\s+only\s+during\s+apply`},
+		{"kcps", `kcps = { endpoint = terraform_data.later.output[0], api_key = "k", secret_key = "s" }`,
+			`data "backupctl_kcps_snapshots" "v" {
+  volume_id = "9e5f6071-0000-4000-8000-000000000902"
+}`, `(?s)KCPS cannot be called yet: kcps.endpoint known only during apply`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := transport.Total(transport.Snapshot().Commands)
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: testProviderFactories,
+				Steps: []resource.TestStep{{
+					Config: fmt.Sprintf(`
+resource "terraform_data" "later" {
+  input = ["gds1"]
+}
+provider "backupctl" {
+  %s
+}
+%s
+`, c.provider, c.use),
+					PlanOnly:    true,
+					ExpectError: regexp.MustCompile(c.want),
+				}},
+			})
+			if n := transport.Total(transport.Snapshot().Commands) - before; n != 0 {
+				t.Fatalf("%d commands ran", n)
+			}
+		})
+	}
+}

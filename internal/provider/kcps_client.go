@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -38,6 +39,11 @@ func (d *providerData) kcpsAccount() *kcpsAccount {
 	return d.Shared("kcps-account", func() any {
 		a := &kcpsAccount{}
 		k := d.KCPS
+		if len(k.Unknown) > 0 {
+			a.err = fmt.Errorf("KCPS cannot be called yet: %s known only during apply (from a resource or data source not read yet)",
+				strings.Join(k.Unknown, ", "))
+			return a
+		}
 		if k.Endpoint == "" || k.APIKey == "" || k.SecretKey == "" {
 			a.err = fmt.Errorf("KCPS is not configured: set endpoint, api_key and secret_key in the provider's kcps block, or %s, %s and %s",
 				envKCPSEndpoint, envKCPSAPIKey, envKCPSSecretKey)

@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/backupctl/terraform-provider-backupctl/internal/transport"
@@ -56,9 +58,57 @@ func New(version string) func() provider.Provider {
 	}
 }
 
+// providerModel is the provider block. hosts and kcps may be unknown
+// during a plan (built from resources still to be created): see
+// decodeProvider.
 type providerModel struct {
-	Hosts map[string]hostModel `tfsdk:"hosts"`
-	KCPS  *kcpsModel           `tfsdk:"kcps"`
+	Hosts types.Map    `tfsdk:"hosts"`
+	KCPS  types.Object `tfsdk:"kcps"`
+}
+
+// providerSettings is the provider block decoded. hostsUnknown: the hosts
+// map itself is not known yet; kcpsUnknown: the kcps block is not (its
+// attributes may be unknown one by one too: see KCPSConfig.Unknown).
+type providerSettings struct {
+	hosts        map[string]hostModel
+	hostsUnknown bool
+	kcps         *kcpsModel
+	kcpsUnknown  bool
+}
+
+func decodeProvider(ctx context.Context, m providerModel) (providerSettings, diag.Diagnostics) {
+	var s providerSettings
+	var diags diag.Diagnostics
+	switch {
+	case m.Hosts.IsUnknown():
+		s.hostsUnknown = true
+	case !m.Hosts.IsNull():
+		s.hosts = map[string]hostModel{}
+		for name, v := range m.Hosts.Elements() {
+			o, ok := v.(types.Object)
+			if !ok {
+				continue
+			}
+			var h hostModel
+			if o.IsUnknown() {
+				// the whole entry is not known yet: so is its address
+				h = hostModel{Address: types.StringUnknown(), User: types.StringNull(), PrivateKey: types.StringNull(),
+					Password: types.StringNull(), KnownHostsFile: types.StringNull(), HostKey: types.StringNull(),
+					Sudo: types.BoolNull(), Env: types.MapNull(types.StringType), ConnectEarly: types.BoolNull()}
+			} else {
+				diags.Append(o.As(ctx, &h, basetypes.ObjectAsOptions{})...)
+			}
+			s.hosts[name] = h
+		}
+	}
+	switch {
+	case m.KCPS.IsUnknown():
+		s.kcpsUnknown = true
+	case !m.KCPS.IsNull():
+		s.kcps = &kcpsModel{}
+		diags.Append(m.KCPS.As(ctx, s.kcps, basetypes.ObjectAsOptions{})...)
+	}
+	return s, diags
 }
 
 type hostModel struct {
@@ -141,9 +191,14 @@ func (p *backupctlProvider) ValidateConfig(ctx context.Context, req provider.Val
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(validateHosts(m.Hosts, path.Root("hosts"))...)
-	if m.KCPS != nil {
-		resp.Diagnostics.Append(validateKCPS(*m.KCPS, path.Root("kcps"))...)
+	s, diags := decodeProvider(ctx, m)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(validateHosts(s.hosts, path.Root("hosts"))...)
+	if s.kcps != nil {
+		resp.Diagnostics.Append(validateKCPS(*s.kcps, path.Root("kcps"))...)
 	}
 }
 
@@ -153,8 +208,13 @@ func (p *backupctlProvider) Configure(ctx context.Context, req provider.Configur
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	s, diags := decodeProvider(ctx, m)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	hosts := map[string]transport.HostConfig{}
-	for name, h := range m.Hosts {
+	for name, h := range s.hosts {
 		cfg, diags := h.toConfig(ctx, name)
 		resp.Diagnostics.Append(diags...)
 		hosts[name] = cfg
@@ -164,8 +224,11 @@ func (p *backupctlProvider) Configure(ctx context.Context, req provider.Configur
 	}
 	d := &providerData{
 		Pool: transport.NewPool(hosts),
-		KCPS: kcpsFromModel(m.KCPS),
+		KCPS: kcpsFromModel(s.kcps, s.kcpsUnknown),
 		now:  p.now,
+	}
+	if s.hostsUnknown {
+		d.Pool.SetHostsUnknown()
 	}
 	d.secrets = append(d.Pool.Secrets(), d.KCPS.SecretKey)
 	tflog.Debug(ctx, "backupctl configured", map[string]any{"hosts": d.Pool.Names(), "kcps_endpoint": d.KCPS.Endpoint})
@@ -204,9 +267,16 @@ type KCPSConfig struct {
 	APIKey    string
 	SecretKey string
 	ZoneID    string
+	// Unknown lists the settings not known yet (a plan where they come
+	// from resources still to be created): KCPS is not called until they
+	// are, and the environment variables do not stand in for them.
+	Unknown []string
 }
 
-func kcpsFromModel(m *kcpsModel) KCPSConfig {
+func kcpsFromModel(m *kcpsModel, unknown bool) KCPSConfig {
+	if unknown {
+		return KCPSConfig{Unknown: []string{"kcps"}}
+	}
 	pick := func(v types.String, env string) string {
 		if v.IsNull() || v.IsUnknown() || v.ValueString() == "" {
 			return os.Getenv(env)
@@ -219,11 +289,21 @@ func kcpsFromModel(m *kcpsModel) KCPSConfig {
 	} else {
 		k = kcpsModel{Endpoint: types.StringNull(), APIKey: types.StringNull(), SecretKey: types.StringNull(), ZoneID: types.StringNull()}
 	}
+	var unknownAttrs []string
+	for _, a := range []struct {
+		name string
+		v    types.String
+	}{{"endpoint", k.Endpoint}, {"api_key", k.APIKey}, {"secret_key", k.SecretKey}, {"zone_id", k.ZoneID}} {
+		if a.v.IsUnknown() {
+			unknownAttrs = append(unknownAttrs, "kcps."+a.name)
+		}
+	}
 	return KCPSConfig{
 		Endpoint:  pick(k.Endpoint, envKCPSEndpoint),
 		APIKey:    pick(k.APIKey, envKCPSAPIKey),
 		SecretKey: pick(k.SecretKey, envKCPSSecretKey),
 		ZoneID:    pick(k.ZoneID, envKCPSZoneID),
+		Unknown:   unknownAttrs,
 	}
 }
 

@@ -31,7 +31,14 @@ type Pool struct {
 	hosts    map[string]HostConfig
 	conns    map[string]Transport
 	Observer func(host string, argv []string)
+	// hostsUnknown: the hosts map is not known yet (SetHostsUnknown).
+	hostsUnknown bool
 }
+
+// SetHostsUnknown says that the hosts map itself is not known yet (a plan
+// where it is built from resources still to be created): every name but
+// "local" may turn out to be configured (Has), and none can be reached.
+func (p *Pool) SetHostsUnknown() { p.hostsUnknown = true }
 
 // NewPool returns a pool for hosts; "local" is always present.
 func NewPool(hosts map[string]HostConfig) *Pool {
@@ -57,7 +64,10 @@ func (p *Pool) Names() []string {
 }
 
 // Has reports whether name is configured.
-func (p *Pool) Has(name string) bool { _, ok := p.hosts[name]; return ok }
+func (p *Pool) Has(name string) bool {
+	_, ok := p.hosts[name]
+	return ok || p.hostsUnknown
+}
 
 // Get returns the shared transport for host name.
 func (p *Pool) Get(name string) (Transport, error) {
@@ -67,6 +77,10 @@ func (p *Pool) Get(name string) (Transport, error) {
 		return t, nil
 	}
 	cfg, ok := p.hosts[name]
+	if !ok && p.hostsUnknown {
+		return nil, fmt.Errorf("host %q cannot be reached yet: the provider's hosts are known only during apply (built from a resource or data source not read yet); "+
+			"nothing runs on it before then", name)
+	}
 	if !ok {
 		return nil, fmt.Errorf("host %q is not configured in the provider's hosts (known: %s)", name, strings.Join(p.Names(), ", "))
 	}
