@@ -94,11 +94,10 @@ func (p *Pool) Get(name string) (Transport, error) {
 			"nothing runs on it before then, and no other machine stands in for it", name, what)
 	}
 	var t Transport
-	switch {
-	case cfg.Address == "":
+	if cfg.Address == "" {
 		// "local", or a host of a test: the provider requires an address
 		t = &Local{Name: name, Env: cfg.Env, Sudo: cfg.Sudo, Observer: p.Observer}
-	default:
+	} else {
 		s := NewSSH(cfg.SSHConfig)
 		s.Observer = p.Observer
 		t = s
