@@ -20,7 +20,6 @@ import (
 
 	"github.com/backupctl/terraform-provider-backupctl/internal/gdsemu"
 	"github.com/backupctl/terraform-provider-backupctl/internal/sshdtest"
-	"github.com/backupctl/terraform-provider-backupctl/internal/transport"
 )
 
 // gdsAccLayout: 100 MB volumes copied at 400 MB/s, so that a Join copy
@@ -336,34 +335,11 @@ func TestAccGDSProxyPair_invalid(t *testing.T) {
 		{"empty quiesce command", `class = "Class1"` + "\nmaster = \"Volume1\"\nproxy = \"Volume2\"\nquiesce = { before = [\"\"] }\n", `(?s)quiesce.before`},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			before := transport.Total(transport.Snapshot().Commands)
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: testProviderFactories,
-				Steps: []resource.TestStep{{
-					Config:      a.config(c.body),
-					PlanOnly:    true,
-					ExpectError: regexp.MustCompile(c.want),
-				}},
-			})
-			if n := transport.Total(transport.Snapshot().Commands) - before; n != 0 {
-				t.Fatalf("%d commands ran for invalid input", n)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { planRefusedNoCommands(t, a.config(c.body), c.want) })
 	}
 	t.Run("unknown host", func(t *testing.T) {
-		before := transport.Total(transport.Snapshot().Commands)
-		resource.Test(t, resource.TestCase{
-			ProtoV6ProviderFactories: testProviderFactories,
-			Steps: []resource.TestStep{{
-				Config:      "resource \"backupctl_gds_proxy_pair\" \"p\" {\n  host = \"nowhere\"\n  class = \"Class1\"\n  master = \"Volume1\"\n  proxy = \"Volume2\"\n}\n",
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Host "nowhere" is not defined.*host`),
-			}},
-		})
-		if n := transport.Total(transport.Snapshot().Commands) - before; n != 0 {
-			t.Fatalf("%d commands ran for an unknown host", n)
-		}
+		planRefusedNoCommands(t, "resource \"backupctl_gds_proxy_pair\" \"p\" {\n  host = \"nowhere\"\n  class = \"Class1\"\n  master = \"Volume1\"\n  proxy = \"Volume2\"\n}\n",
+			`(?s)Host "nowhere" is not defined.*host`)
 	})
 	if calls := a.emu.Calls(); len(calls) != 0 {
 		t.Fatalf("the emulator was called: %q", calls)

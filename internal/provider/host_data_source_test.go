@@ -159,11 +159,7 @@ func TestAccHostDataSource_addressUnknownAtPlan(t *testing.T) {
       env = { GDSEMU_ROOT = terraform_data.later.output }`, `(?s)host "gds1" cannot be reached yet: the value of its env is known\s+only\s+during\s+apply`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			before := transport.Total(transport.Snapshot().Commands)
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: testProviderFactories,
-				Steps: []resource.TestStep{{
-					Config: fmt.Sprintf(`
+			planRefusedNoCommands(t, fmt.Sprintf(`
 resource "terraform_data" "later" {
   input = "192.0.2.11"
 }
@@ -177,14 +173,7 @@ provider "backupctl" {
 data "backupctl_host" "gds1" {
   host = "gds1"
 }
-`, c.host),
-					PlanOnly:    true,
-					ExpectError: regexp.MustCompile(c.want),
-				}},
-			})
-			if n := transport.Total(transport.Snapshot().Commands) - before; n != 0 {
-				t.Fatalf("%d commands ran for a host not known yet", n)
-			}
+`, c.host), c.want)
 		})
 	}
 }
@@ -206,11 +195,7 @@ func TestAccProvider_settingsUnknownAtPlan(t *testing.T) {
 }`, `(?s)KCPS cannot be called yet: kcps.endpoint known only during apply`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			before := transport.Total(transport.Snapshot().Commands)
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: testProviderFactories,
-				Steps: []resource.TestStep{{
-					Config: fmt.Sprintf(`
+			planRefusedNoCommands(t, fmt.Sprintf(`
 resource "terraform_data" "later" {
   input = ["gds1"]
 }
@@ -218,14 +203,21 @@ provider "backupctl" {
   %s
 }
 %s
-`, c.provider, c.use),
-					PlanOnly:    true,
-					ExpectError: regexp.MustCompile(c.want),
-				}},
-			})
-			if n := transport.Total(transport.Snapshot().Commands) - before; n != 0 {
-				t.Fatalf("%d commands ran", n)
-			}
+`, c.provider, c.use), c.want)
 		})
+	}
+}
+
+// planRefusedNoCommands plans config, which must fail matching want, and
+// checks that no command ran on any host meanwhile.
+func planRefusedNoCommands(t *testing.T, config, want string) {
+	t.Helper()
+	before := transport.Total(transport.Snapshot().Commands)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories,
+		Steps:                    []resource.TestStep{{Config: config, PlanOnly: true, ExpectError: regexp.MustCompile(want)}},
+	})
+	if n := transport.Total(transport.Snapshot().Commands) - before; n != 0 {
+		t.Fatalf("%d commands ran for a plan that was refused", n)
 	}
 }
